@@ -1,0 +1,44 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/tenants"
+)
+
+func (s *Server) createCustomer(c *fiber.Ctx) error {
+	var in customers.Input
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	created, err := s.deps.Customers.Create(c.UserContext(), tenants.From(c).ID, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(created)
+}
+
+func (s *Server) getCustomer(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	cu, err := s.deps.Customers.Get(c.UserContext(), tenants.From(c).ID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cu)
+}
+
+func (s *Server) rotateToken(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	token, err := s.deps.Customers.RotateToken(c.UserContext(), tenants.From(c).ID, id)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"registration_token": token})
+}

@@ -1,0 +1,136 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+)
+
+// decode reads the JSON body into v strictly: unknown fields, wrong types,
+// trailing data and an empty body are 400s naming the field. This is also
+// what refuses mass assignment of tenant_id, status or amount_cents.
+func decode(c *fiber.Ctx, v any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &apperr.BadRequest{Detail: "a JSON body is required", Fields: apperr.Field("/", "is required")}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &apperr.BadRequest{Detail: "the body must hold one JSON value", Fields: apperr.Field("/", "has data after the JSON value")}
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := "/" + strings.ReplaceAll(typeErr.Field, ".", "/")
+		return &apperr.BadRequest{Detail: "a field has the wrong type",
+			Fields: apperr.Field(field, fmt.Sprintf("must be %s", jsonKind(typeErr.Type.Kind().String())))}
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return &apperr.BadRequest{Detail: "the body is not valid JSON", Fields: apperr.Field("/", "is not valid JSON")}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &apperr.BadRequest{Detail: "the body has a field this endpoint does not take",
+			Fields: apperr.Field("/"+name, "is not a field of this request")}
+	}
+	return &apperr.BadRequest{Detail: "the body could not be read", Fields: apperr.Field("/", "is not a valid request body")}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "int", "int64", "int32", "float64":
+		return "a number"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// pathID parses the {id} path parameter; a malformed id is a 404, as the
+// contract says, so ids cannot be probed for shape.
+func pathID(c *fiber.Ctx) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Params("id"))
+	if err != nil {
+		return uuid.Nil, apperr.ErrNotFound
+	}
+	return id, nil
+}
+
+// query collects query-parameter errors so every bad one is reported at once.
+type query struct {
+	c      *fiber.Ctx
+	fields []apperr.FieldError
+}
+
+func (q *query) fail(name, msg string) {
+	q.fields = append(q.fields, apperr.FieldError{Field: "query:" + name, Message: msg})
+}
+
+func (q *query) uuid(name string) *uuid.UUID {
+	v := q.c.Query(name)
+	if v == "" {
+		return nil
+	}
+	id, err := uuid.Parse(v)
+	if err != nil {
+		q.fail(name, "must be a UUID")
+		return nil
+	}
+	return &id
+}
+
+func (q *query) time(name string) *time.Time {
+	v := q.c.Query(name)
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		q.fail(name, "must be an RFC 3339 timestamp such as 2026-01-31T00:00:00Z")
+		return nil
+	}
+	return &t
+}
+
+func (q *query) limit(def, max int) int {
+	v := q.c.Query("limit")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		q.fail("limit", fmt.Sprintf("must be an integer from 1 to %d", max))
+		return def
+	}
+	return n
+}
+
+func (q *query) err() error {
+	if len(q.fields) == 0 {
+		return nil
+	}
+	return &apperr.BadRequest{Detail: "bad query parameters", Fields: q.fields}
+}

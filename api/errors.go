@@ -1,0 +1,82 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+)
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type    string              `json:"type"`
+	Title   string              `json:"title"`
+	Status  int                 `json:"status"`
+	Detail  string              `json:"detail,omitempty"`
+	Errors  []apperr.FieldError `json:"errors,omitempty"`
+	OrderID string              `json:"order_id,omitempty"`
+}
+
+// problemFor is the one mapping from errors to HTTP: domain sentinels and
+// types from apperr, Fiber's own errors, and anything else as an opaque 500
+// (logged, never shown).
+func problemFor(err error) Problem {
+	var (
+		bad      *apperr.BadRequest
+		invalid  *apperr.Invalid
+		conflict *apperr.Conflict
+		fe       *fiber.Error
+	)
+	switch {
+	case errors.As(err, &bad):
+		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: bad.Detail, Errors: bad.Fields}
+	case errors.As(err, &invalid):
+		return Problem{Type: "/problems/validation", Title: "Validation failed", Status: 422, Detail: invalid.Detail, Errors: invalid.Fields}
+	case errors.As(err, &conflict):
+		return Problem{Type: "/problems/conflict", Title: "Conflict", Status: 409, Detail: conflict.Detail,
+			Errors: conflict.Fields, OrderID: conflict.OrderID}
+	case errors.Is(err, apperr.ErrNotFound):
+		return Problem{Type: "/problems/not-found", Title: "Not found", Status: 404}
+	case errors.Is(err, apperr.ErrUnauthorized):
+		return Problem{Type: "/problems/unauthorized", Title: "Unauthorized", Status: 401,
+			Detail: "missing or invalid credentials"}
+	case errors.Is(err, apperr.ErrForbidden):
+		return Problem{Type: "/problems/forbidden", Title: "Forbidden", Status: 403,
+			Detail: "these credentials may not do this"}
+	case errors.Is(err, apperr.ErrNotImplemented):
+		return Problem{Type: "/problems/not-implemented", Title: "Not implemented", Status: 501, Detail: err.Error()}
+	case errors.Is(err, apperr.ErrPaymentProvider):
+		return Problem{Type: "/problems/payment-provider", Title: "Payment provider failed", Status: 502,
+			Detail: "the payment provider failed; no order was left half-made, try again"}
+	case errors.Is(err, context.DeadlineExceeded):
+		return Problem{Type: "/problems/unavailable", Title: "Service unavailable", Status: 503, Detail: "try again"}
+	case errors.As(err, &fe):
+		return Problem{Type: "/problems/http", Title: fiberTitle(fe), Status: fe.Code, Detail: fe.Message}
+	}
+	return Problem{Type: "/problems/internal", Title: "Internal error", Status: 500}
+}
+
+func fiberTitle(fe *fiber.Error) string {
+	if t := fiber.ErrNotFound.Message; fe.Code == 404 {
+		return t
+	}
+	return fe.Message
+}
+
+// errorHandler writes every error a handler returns as a problem document.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		p := problemFor(err)
+		if p.Status >= 500 && p.Status != 501 {
+			log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", p.Status, "err", err)
+		}
+		if p.Status == 401 {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer`)
+		}
+		c.Status(p.Status)
+		return c.JSON(p, "application/problem+json")
+	}
+}

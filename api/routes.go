@@ -1,0 +1,77 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"github.com/leaguepay/checkout/tenants"
+)
+
+// routes is the one route table of the API.
+func (s *Server) routes(app *fiber.App) {
+	app.Use(requestTimeout)
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+
+	p := app.Group("/v1/platform", s.platformAuth)
+	p.Post("/tenants", s.createTenant)
+	p.Get("/tenants", s.listTenants)
+	p.Patch("/tenants/:tenant", s.updateTenant)
+	p.Post("/tenants/:tenant/api-keys", tenants.Resolve(s.deps.Tenants), s.platformCreateKey)
+
+	t := app.Group("/v1/tenants/:tenant", tenants.Resolve(s.deps.Tenants))
+
+	viewer, manager, admin := s.staff(tenants.RoleViewer), s.staff(tenants.RoleManager), s.staff(tenants.RoleAdmin)
+	a := t.Group("/admin")
+	a.Get("/product-types", viewer, s.listProductTypes)
+	a.Get("/products", viewer, s.listProducts)
+	a.Post("/products", manager, s.createProduct)
+	a.Get("/products/:id", viewer, s.getProduct)
+	a.Patch("/products/:id", manager, s.updateProduct)
+	a.Post("/customers", manager, s.createCustomer)
+	a.Get("/customers/:id", viewer, s.getCustomer)
+	a.Post("/customers/:id/registration-token", manager, s.rotateToken)
+	a.Get("/orders", viewer, s.listOrders)
+	a.Get("/orders.csv", viewer, s.exportOrders)
+	a.Get("/orders/:id", viewer, s.getOrder)
+	a.Post("/orders/:id/cancel", admin, s.cancelOrder)
+	a.Post("/orders/:id/refund", admin, s.notImplemented)
+	a.Get("/stripe", admin, s.notImplemented)
+	a.Put("/stripe", admin, s.notImplemented)
+	a.Get("/api-keys", admin, s.listKeys)
+	a.Post("/api-keys", admin, s.createKey)
+	a.Delete("/api-keys/:id", admin, s.deleteKey)
+
+	b := t.Group("", s.buyerLimiter())
+	b.Get("/products", s.listPublicProducts)
+	b.Get("/products/:id", s.getPublicProduct)
+	b.Post("/checkout", s.checkout)
+	b.Get("/orders", s.householdOrders)
+}
+
+// requestTimeout gives every handler's context a deadline, so a stuck
+// database call cannot hold a request forever.
+func requestTimeout(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 30*time.Second)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// buyerLimiter bounds buyer requests per client IP and tenant (429 with
+// Retry-After past it). It is per replica: see docs on scaling.
+func (s *Server) buyerLimiter() fiber.Handler {
+	max := s.deps.BuyerRateLimit
+	if max == 0 {
+		max = 300
+	}
+	return limiter.New(limiter.Config{
+		Max:          max,
+		Expiration:   time.Minute,
+		KeyGenerator: func(c *fiber.Ctx) string { return c.Params("tenant") + "|" + c.IP() },
+		LimitReached: func(c *fiber.Ctx) error { return fiber.ErrTooManyRequests },
+	})
+}

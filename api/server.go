@@ -1,0 +1,64 @@
+// Package api is the HTTP face of the checkout platform: one Fiber app, one
+// route table (routes.go), middleware for tenant resolution, authentication
+// and limits, handlers per resource, and one error-to-problem mapping
+// (errors.go).
+package api
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/producttypes"
+	"github.com/leaguepay/checkout/tenants"
+)
+
+// Deps is what the API needs; cmd/checkout wires it.
+type Deps struct {
+	DB            *db.DB
+	Registry      *producttypes.Registry
+	Tenants       *tenants.Store
+	Catalog       *catalog.Service
+	Customers     *customers.Store
+	Orders        *orders.Service
+	Log           *slog.Logger
+	PlatformToken string
+	// BuyerRateLimit is the number of buyer requests one client IP may make
+	// per minute per tenant (0: the default of 300).
+	BuyerRateLimit int
+}
+
+// BodyLimit is the largest request body accepted (larger: 413).
+const BodyLimit = 1 << 20
+
+// Server holds the dependencies the handlers use.
+type Server struct {
+	deps Deps
+}
+
+// New builds the Fiber app with every route of the contract.
+func New(deps Deps) *fiber.App {
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	s := &Server{deps: deps}
+	app := fiber.New(fiber.Config{
+		AppName:               "checkout",
+		BodyLimit:             BodyLimit,
+		ErrorHandler:          errorHandler(deps.Log),
+		DisableStartupMessage: true,
+		// Immutable copies every string Fiber hands out, so values taken from
+		// params, queries and bodies may outlive the handler safely.
+		Immutable:    true,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  120 * time.Second,
+	})
+	s.routes(app)
+	return app
+}

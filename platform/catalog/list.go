@@ -1,0 +1,129 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	sq "github.com/Masterminds/squirrel"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+)
+
+// Filter selects products. Active nil means all.
+type Filter struct {
+	Active   *bool
+	Category string
+	Type     string
+}
+
+// Check returns a BadRequest naming the bad query parameter, if any.
+func (s *Service) Check(f Filter) error {
+	if f.Category != "" && !CategoryRE.MatchString(f.Category) {
+		return &apperr.BadRequest{Detail: "bad filter", Fields: apperr.Field("query:category", "must match ^[a-z0-9-]{1,40}$")}
+	}
+	if f.Type != "" {
+		if _, ok := s.registry.Get(f.Type); !ok {
+			return &apperr.BadRequest{Detail: "bad filter", Fields: apperr.Field("query:type", "is not a registered product type")}
+		}
+	}
+	return nil
+}
+
+// List returns the tenant's products matching f, newest first.
+func (s *Service) List(ctx context.Context, tenantID uuid.UUID, f Filter) ([]Product, error) {
+	if err := s.Check(f); err != nil {
+		return nil, err
+	}
+	q := sq.Select(productCols).From("products").Where(sq.Eq{"tenant_id": tenantID}).
+		OrderBy("created_at DESC", "id DESC").PlaceholderFormat(sq.Dollar)
+	if f.Active != nil {
+		q = q.Where(sq.Eq{"active": *f.Active})
+	}
+	if f.Category != "" {
+		q = q.Where(sq.Eq{"category": f.Category})
+	}
+	if f.Type != "" {
+		q = q.Where(sq.Eq{"type": f.Type})
+	}
+	sqlText, args, err := q.ToSql()
+	if err != nil {
+		return nil, fmt.Errorf("build product query: %w", err)
+	}
+	var out []Product
+	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, sqlText, args...)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Product, error) { return scanProduct(r) })
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	if out == nil {
+		out = []Product{}
+	}
+	return out, nil
+}
+
+// ListPublic returns the tenant's active products matching category and
+// type, from a per-tenant cache that writes through this service invalidate.
+func (s *Service) ListPublic(ctx context.Context, tenantID uuid.UUID, f Filter) ([]Public, error) {
+	if err := s.Check(f); err != nil {
+		return nil, err
+	}
+	all, err := s.publicList(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Public, 0, len(all))
+	for _, p := range all {
+		if (f.Category == "" || p.Category == f.Category) && (f.Type == "" || p.Type == f.Type) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// GetPublic returns one active product, or apperr.ErrNotFound.
+func (s *Service) GetPublic(ctx context.Context, tenantID, id uuid.UUID) (Public, error) {
+	all, err := s.publicList(ctx, tenantID)
+	if err != nil {
+		return Public{}, err
+	}
+	for _, p := range all {
+		if p.ID == id {
+			return p, nil
+		}
+	}
+	return Public{}, apperr.ErrNotFound
+}
+
+func (s *Service) publicList(ctx context.Context, tenantID uuid.UUID) ([]Public, error) {
+	s.mu.Lock()
+	e, ok := s.public[tenantID]
+	gen := s.gen
+	s.mu.Unlock()
+	if ok && time.Now().Before(e.expires) {
+		return e.list, nil
+	}
+	active := true
+	products, err := s.List(ctx, tenantID, Filter{Active: &active})
+	if err != nil {
+		return nil, err
+	}
+	list := make([]Public, len(products))
+	for i, p := range products {
+		list[i] = p.Public()
+	}
+	s.mu.Lock()
+	if s.gen == gen {
+		s.public[tenantID] = publicEntry{list: list, expires: time.Now().Add(publicTTL)}
+	}
+	s.mu.Unlock()
+	return list, nil
+}

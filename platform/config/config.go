@@ -1,0 +1,78 @@
+// Package config reads the process configuration from the environment, in
+// one place, with the defaults the README's configuration table lists.
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// Config is the process configuration.
+type Config struct {
+	DatabaseURL         string // CHECKOUT_DATABASE_URL: the application's (non-owner) role
+	MigrateDatabaseURL  string // CHECKOUT_MIGRATE_DATABASE_URL: the owner role for migrations; defaults to DatabaseURL
+	HTTPAddr            string // CHECKOUT_HTTP_ADDR, default :8080
+	MetricsAddr         string // CHECKOUT_METRICS_ADDR: serve /metrics there instead of on HTTPAddr
+	PublicURL           string // CHECKOUT_PUBLIC_URL: how clients and Stripe reach this service
+	PlatformToken       string // CHECKOUT_PLATFORM_TOKEN: the platform API is off (404) when empty
+	EncryptionKey       []byte // CHECKOUT_ENCRYPTION_KEY: base64 of 32 bytes
+	Payments            string // CHECKOUT_PAYMENTS: stripe (default) or sandbox
+	StripeSecretKey     string // STRIPE_SECRET_KEY: the platform's key (Connect)
+	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET: the platform's webhook secret (Connect)
+	StripeAPIURL        string // CHECKOUT_STRIPE_API_URL: Stripe API base (tests: stripe-mock)
+	BuyerRateLimit      int    // CHECKOUT_BUYER_RATE_LIMIT: buyer requests per IP, tenant and minute
+}
+
+// FromEnv reads the configuration from the environment.
+func FromEnv() (Config, error) {
+	c := Config{
+		DatabaseURL:         os.Getenv("CHECKOUT_DATABASE_URL"),
+		MigrateDatabaseURL:  os.Getenv("CHECKOUT_MIGRATE_DATABASE_URL"),
+		HTTPAddr:            getenv("CHECKOUT_HTTP_ADDR", ":8080"),
+		MetricsAddr:         os.Getenv("CHECKOUT_METRICS_ADDR"),
+		PublicURL:           getenv("CHECKOUT_PUBLIC_URL", "http://localhost:8080"),
+		PlatformToken:       os.Getenv("CHECKOUT_PLATFORM_TOKEN"),
+		Payments:            getenv("CHECKOUT_PAYMENTS", "stripe"),
+		StripeSecretKey:     os.Getenv("STRIPE_SECRET_KEY"),
+		StripeWebhookSecret: os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		StripeAPIURL:        os.Getenv("CHECKOUT_STRIPE_API_URL"),
+	}
+	if c.MigrateDatabaseURL == "" {
+		c.MigrateDatabaseURL = c.DatabaseURL
+	}
+	if v := os.Getenv("CHECKOUT_ENCRYPTION_KEY"); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) != 32 {
+			return Config{}, fmt.Errorf("CHECKOUT_ENCRYPTION_KEY must be base64 of 32 bytes")
+		}
+		c.EncryptionKey = key
+	}
+	if c.Payments != "stripe" && c.Payments != "sandbox" {
+		return Config{}, fmt.Errorf("CHECKOUT_PAYMENTS must be stripe or sandbox, not %q", c.Payments)
+	}
+	if v := os.Getenv("CHECKOUT_BUYER_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return Config{}, fmt.Errorf("CHECKOUT_BUYER_RATE_LIMIT must be a positive integer")
+		}
+		c.BuyerRateLimit = n
+	}
+	return c, nil
+}
+
+// RequireDatabase returns an error when no database URL is configured.
+func (c Config) RequireDatabase() error {
+	if c.DatabaseURL == "" {
+		return fmt.Errorf("CHECKOUT_DATABASE_URL is not set")
+	}
+	return nil
+}
+
+func getenv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

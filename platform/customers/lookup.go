@@ -1,0 +1,56 @@
+package customers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+)
+
+// FindOrCreateByEmail returns the tenant's oldest household with this email
+// (case-insensitive), creating one with a fresh, unrevealed token when there
+// is none; staff hand out a token later with RotateToken. Used by the legacy
+// importer.
+func FindOrCreateByEmail(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, email, name string) (Customer, error) {
+	c, err := load(ctx, tx, tenantID, `id = (SELECT id FROM customers WHERE tenant_id = $1
+		AND lower(email) = lower($2) ORDER BY created_at, id LIMIT 1)`, email)
+	if !errors.Is(err, apperr.ErrNotFound) {
+		return c, err
+	}
+	if name == "" {
+		name = email
+	}
+	in := Input{Name: name, Email: email}
+	if f := in.validate(); len(f) > 1 || (len(f) == 1 && f[0].Field != "/players") {
+		return Customer{}, &apperr.Invalid{Detail: "the customer is invalid", Fields: f}
+	}
+	return Insert(ctx, tx, tenantID, in, NewToken())
+}
+
+// EnsurePlayer returns the id of the household's player with this name
+// (case-insensitive), adding the player when missing.
+func EnsurePlayer(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, c Customer, first, last string) (uuid.UUID, error) {
+	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
+	for _, p := range c.Players {
+		if strings.EqualFold(p.FirstName, first) && strings.EqualFold(p.LastName, last) {
+			return p.ID, nil
+		}
+	}
+	if first == "" || last == "" || len(first) > 100 || len(last) > 100 {
+		return uuid.Nil, &apperr.Invalid{Detail: "the player is invalid",
+			Fields: apperr.Field("player_first_name", "first and last name must be 1 to 100 characters")}
+	}
+	id := uuid.Must(uuid.NewV7())
+	_, err := tx.Exec(ctx, `INSERT INTO players (tenant_id, id, customer_id, position, first_name, last_name)
+		VALUES ($1, $2, $3, (SELECT coalesce(max(position), -1) + 1 FROM players WHERE tenant_id = $1 AND customer_id = $3), $4, $5)`,
+		tenantID, id, c.ID, first, last)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("insert player: %w", err)
+	}
+	return id, nil
+}

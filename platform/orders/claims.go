@@ -1,0 +1,64 @@
+package orders
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/producttypes"
+)
+
+// acquireClaims takes the order's claims inside its transaction. A value
+// held by another holder is a Conflict naming the claim's field. Claims are
+// taken in a fixed order so two checkouts cannot deadlock on them.
+func acquireClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, claims []producttypes.Claim) error {
+	sorted := append([]producttypes.Claim(nil), claims...)
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].Scope != sorted[j].Scope {
+			return sorted[i].Scope < sorted[j].Scope
+		}
+		return sorted[i].Value < sorted[j].Value
+	})
+	for _, c := range sorted {
+		holder := c.Holder
+		if holder == "" {
+			holder = "order:" + orderID.String()
+		}
+		// The no-op update locks a row of the same holder (so a release
+		// cannot delete it underneath us) and returns nothing for another's.
+		tag, err := tx.Exec(ctx, `INSERT INTO claims (tenant_id, scope, value, holder, field)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (tenant_id, scope, value) DO UPDATE SET holder = EXCLUDED.holder
+			WHERE claims.holder = EXCLUDED.holder`, tenantID, c.Scope, c.Value, holder, c.Field)
+		if err != nil {
+			return fmt.Errorf("take claim: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return &apperr.Conflict{Detail: "a value that must be unique is taken", Fields: apperr.Field(c.Field, "is already taken")}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO order_claims (tenant_id, order_id, scope, value)
+			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, tenantID, orderID, c.Scope, c.Value); err != nil {
+			return fmt.Errorf("link claim: %w", err)
+		}
+	}
+	return nil
+}
+
+// releaseClaims drops an order's claims once it stops being live; a value
+// stays claimed while another live order of the same holder still uses it.
+func releaseClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) error {
+	_, err := tx.Exec(ctx, `WITH gone AS (
+			DELETE FROM order_claims WHERE tenant_id = $1 AND order_id = $2 RETURNING scope, value)
+		DELETE FROM claims c USING gone g
+		WHERE c.tenant_id = $1 AND c.scope = g.scope AND c.value = g.value
+		  AND NOT EXISTS (SELECT 1 FROM order_claims oc WHERE oc.tenant_id = $1
+		      AND oc.scope = c.scope AND oc.value = c.value AND oc.order_id <> $2)`, tenantID, orderID)
+	if err != nil {
+		return fmt.Errorf("release claims: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package orders
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	sq "github.com/Masterminds/squirrel"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// exportBatch is how many rows one export query reads; each batch is its own
+// short transaction, so an export of any size holds no long transaction and
+// bounded memory.
+const exportBatch = 1000
+
+var exportHeader = []string{"id", "created_at", "status", "product_id", "product_name", "product_type",
+	"category", "customer_id", "customer_email", "player_id", "player_name", "amount_cents",
+	"amount_refunded_cents", "currency", "paid_at"}
+
+// Export writes the orders matching f as CSV, newest first: the fixed
+// columns, then one "custom_data.KEY" column per custom_data key seen among
+// them, sorted. Limit and Cursor of f are ignored.
+func (s *Service) Export(ctx context.Context, tenantID uuid.UUID, f Filter, w io.Writer) error {
+	keys, err := s.customKeys(ctx, tenantID, f)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	header := append([]string{}, exportHeader...)
+	for _, k := range keys {
+		header = append(header, "custom_data."+k)
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	var pos *cursor
+	for {
+		n, last, err := s.exportBatch(ctx, tenantID, f, pos, keys, cw)
+		if err != nil {
+			return err
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		if n < exportBatch {
+			return nil
+		}
+		pos = &last
+	}
+}
+
+func (s *Service) customKeys(ctx context.Context, tenantID uuid.UUID, f Filter) ([]string, error) {
+	q := f.where(sq.Select("DISTINCT jsonb_object_keys(o.custom_data)").From("orders o"), tenantID).
+		Where("jsonb_typeof(o.custom_data) = 'object'").PlaceholderFormat(sq.Dollar)
+	sqlText, args, err := q.ToSql()
+	if err != nil {
+		return nil, fmt.Errorf("build export keys query: %w", err)
+	}
+	var keys []string
+	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, sqlText, args...)
+		if err != nil {
+			return err
+		}
+		keys, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read export keys: %w", err)
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f Filter, pos *cursor, keys []string, cw *csv.Writer) (int, cursor, error) {
+	q := f.where(sq.Select(orderCols, "p.name", "c.email", "pl.first_name || ' ' || pl.last_name").
+		From("orders o").
+		Join("products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id").
+		Join("customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id").
+		Join("players pl ON pl.tenant_id = o.tenant_id AND pl.id = o.player_id"), tenantID).
+		OrderBy("o.created_at DESC", "o.id DESC").Limit(exportBatch).PlaceholderFormat(sq.Dollar)
+	if pos != nil {
+		q = after(q, *pos)
+	}
+	sqlText, args, err := q.ToSql()
+	if err != nil {
+		return 0, cursor{}, fmt.Errorf("build export query: %w", err)
+	}
+	var n int
+	var last cursor
+	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, sqlText, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var productName, email, playerName string
+			o, err := scanOrder(rows, &productName, &email, &playerName)
+			if err != nil {
+				return err
+			}
+			if err := cw.Write(exportRow(o, productName, email, playerName, keys)); err != nil {
+				return err
+			}
+			n++
+			last = cursor{CreatedAt: o.CreatedAt, ID: o.ID}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, cursor{}, fmt.Errorf("export orders: %w", err)
+	}
+	return n, last, nil
+}
+
+func exportRow(o Order, productName, email, playerName string, keys []string) []string {
+	paidAt := ""
+	if o.PaidAt != nil {
+		paidAt = o.PaidAt.Format(time.RFC3339)
+	}
+	row := []string{o.ID.String(), o.CreatedAt.Format(time.RFC3339), string(o.Status), o.ProductID.String(),
+		csvSafe(productName), o.ProductType, o.Category, o.CustomerID.String(), csvSafe(email), o.PlayerID.String(),
+		csvSafe(playerName), strconv.FormatInt(o.AmountCents, 10), strconv.FormatInt(o.AmountRefundedCents, 10),
+		o.Currency, paidAt}
+	var data map[string]json.RawMessage
+	_ = json.Unmarshal(o.CustomData, &data)
+	for _, k := range keys {
+		row = append(row, csvSafe(cellValue(data[k])))
+	}
+	return row
+}
+
+// cellValue renders a custom_data value: strings bare, everything else as JSON.
+func cellValue(v json.RawMessage) string {
+	if len(v) == 0 || string(v) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(v)
+}
+
+// csvSafe defuses spreadsheet formula injection: a buyer-supplied cell that
+// starts with = + - @ (or a tab/CR) gets a leading apostrophe.
+func csvSafe(s string) string {
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,115 @@
+package orders
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+)
+
+// ImportColumns are the legacy CSV's columns, found by header name in any
+// order. legacy_id, customer_email, player_first_name, player_last_name and
+// product_id are required; the rest default (status: paid, amount and
+// currency: the product's, created_at: now, custom_data: {}).
+var ImportColumns = []string{"legacy_id", "customer_email", "customer_name", "player_first_name",
+	"player_last_name", "product_id", "status", "amount_cents", "currency", "created_at", "paid_at", "custom_data"}
+
+var currencyRE = regexp.MustCompile(`^[a-z]{3}$`)
+
+var requiredImportColumns = []string{"legacy_id", "customer_email", "player_first_name", "player_last_name", "product_id"}
+
+// ImportSummary counts what an import did.
+type ImportSummary struct {
+	Imported int `json:"imported"`
+	Skipped  int `json:"skipped"` // already imported (same legacy_id)
+	Failed   int `json:"failed"`
+}
+
+// Import reads legacy orders from r. Each row is imported in its own
+// transaction: a bad row is reported to report with its line number and the
+// good rows are imported all the same. A row whose legacy_id was imported
+// before is skipped, so re-running an import duplicates nothing.
+func (s *Service) Import(ctx context.Context, tenantID uuid.UUID, r io.Reader, report io.Writer) (ImportSummary, error) {
+	var sum ImportSummary
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return sum, fmt.Errorf("read header: %w", err)
+	}
+	cols := map[string]int{}
+	for i, h := range header {
+		cols[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	for _, req := range requiredImportColumns {
+		if _, ok := cols[req]; !ok {
+			return sum, fmt.Errorf("header: missing column %q (columns: %s)", req, strings.Join(ImportColumns, ","))
+		}
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return sum, nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			sum.Failed++
+			fmt.Fprintf(report, "line %d: %v\n", line, err)
+			continue
+		}
+		get := func(name string) string {
+			if i, ok := cols[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		skipped, err := s.importRow(ctx, tenantID, line, get)
+		switch {
+		case err != nil:
+			sum.Failed++
+			fmt.Fprintf(report, "line %d: %s\n", line, describe(err))
+		case skipped:
+			sum.Skipped++
+		default:
+			sum.Imported++
+		}
+	}
+}
+
+// importRow imports one row; skipped is true when its legacy_id is known.
+func (s *Service) importRow(ctx context.Context, tenantID uuid.UUID, line int, get func(string) string) (skipped bool, err error) {
+	legacyID := get("legacy_id")
+	if legacyID == "" {
+		return false, &apperr.Invalid{Fields: apperr.Field("legacy_id", "is required")}
+	}
+	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE tenant_id = $1 AND legacy_ref = $2)`,
+			tenantID, legacyID).Scan(&exists); err != nil || exists {
+			skipped = exists
+			return err
+		}
+		o, claims, err := s.importOrder(ctx, tx, tenantID, get)
+		if err != nil {
+			return err
+		}
+		if err := insertImported(ctx, tx, tenantID, o, legacyID); err != nil {
+			return err
+		}
+		if o.Status.Live() {
+			if err := acquireClaims(ctx, tx, tenantID, o.ID, claims); err != nil {
+				return err
+			}
+		}
+		return recordEvent(ctx, tx, tenantID, o.ID, "import", nil, o.Status, fmt.Sprintf("imported from legacy CSV line %d (legacy_id %s)", line, legacyID))
+	})
+	return skipped, err
+}

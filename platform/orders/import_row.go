@@ -1,0 +1,149 @@
+package orders
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/producttypes"
+)
+
+// importOrder builds a validated order from one CSV row, creating the
+// household and player when they are new.
+func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, get func(string) string) (*Order, []producttypes.Claim, error) {
+	productID, err := uuid.Parse(get("product_id"))
+	if err != nil {
+		return nil, nil, &apperr.Invalid{Fields: apperr.Field("product_id", "must be a product id (UUID)")}
+	}
+	product, err := catalog.GetTx(ctx, tx, tenantID, productID, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("product_id: %w", err)
+	}
+	o := &Order{ID: uuid.Must(uuid.NewV7()), ProductID: product.ID, ProductType: product.Type, Category: product.Category,
+		Status: StatusPaid, AmountCents: product.PriceCents, Currency: product.Currency, SchemaVersion: product.SchemaVersion,
+		CreatedAt: time.Now().UTC()}
+	if err := parseImportFields(o, get); err != nil {
+		return nil, nil, err
+	}
+	household, err := customers.FindOrCreateByEmail(ctx, tx, tenantID, get("customer_email"), get("customer_name"))
+	if err != nil {
+		return nil, nil, err
+	}
+	o.CustomerID = household.ID
+	if o.PlayerID, err = customers.EnsurePlayer(ctx, tx, tenantID, household, get("player_first_name"), get("player_last_name")); err != nil {
+		return nil, nil, err
+	}
+	data, _, claims, fields, err := s.validateData(ctx, tenantID, product, o.PlayerID, json.RawMessage(get("custom_data")), "")
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(fields) > 0 {
+		return nil, nil, &apperr.Invalid{Fields: fields}
+	}
+	o.CustomData = data
+	o.Evidence = json.RawMessage(`{"imported": true}`)
+	return o, claims, nil
+}
+
+// parseImportFields reads the row's optional status, amount, currency and
+// timestamps into o.
+func parseImportFields(o *Order, get func(string) string) error {
+	var f []apperr.FieldError
+	if v := get("status"); v != "" {
+		if o.Status = Status(v); !o.Status.Valid() {
+			f = append(f, apperr.FieldError{Field: "status", Message: "is not an order status"})
+		}
+	}
+	if v := get("amount_cents"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			f = append(f, apperr.FieldError{Field: "amount_cents", Message: "must be a non-negative integer"})
+		}
+		o.AmountCents = n
+	}
+	if v := get("currency"); v != "" {
+		if o.Currency = v; !currencyRE.MatchString(v) {
+			f = append(f, apperr.FieldError{Field: "currency", Message: "must be a lowercase ISO 4217 code"})
+		}
+	}
+	for _, c := range []struct {
+		name string
+		dst  **time.Time
+	}{{"created_at", nil}, {"paid_at", &o.PaidAt}} {
+		v := get(c.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			f = append(f, apperr.FieldError{Field: c.name, Message: "must be an RFC 3339 timestamp"})
+			continue
+		}
+		t = t.UTC()
+		if c.dst == nil {
+			o.CreatedAt = t
+		} else {
+			*c.dst = &t
+		}
+	}
+	if o.PaidAt == nil && (o.Status == StatusPaid || o.Status == StatusPartiallyRefunded || o.Status == StatusRefunded) {
+		o.PaidAt = &o.CreatedAt
+	}
+	if len(f) > 0 {
+		return &apperr.Invalid{Fields: f}
+	}
+	return nil
+}
+
+func insertImported(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, legacyID string) error {
+	refunded := int64(0)
+	if o.Status == StatusRefunded {
+		refunded = o.AmountCents
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO orders (tenant_id, id, product_id, product_type, category, customer_id,
+		player_id, status, amount_cents, amount_refunded_cents, currency, custom_data, schema_version, evidence,
+		legacy_ref, created_at, updated_at, paid_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17)`,
+		tenantID, o.ID, o.ProductID, o.ProductType, o.Category, o.CustomerID, o.PlayerID, o.Status, o.AmountCents,
+		refunded, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence, legacyID, o.CreatedAt, o.PaidAt)
+	if err != nil {
+		if db.IsUniqueViolation(err, "orders_one_live_per_player") {
+			return &apperr.Conflict{Detail: "the player already has a live order for this product"}
+		}
+		return fmt.Errorf("insert order: %w", err)
+	}
+	return nil
+}
+
+// describe renders an import row's error for the report.
+func describe(err error) string {
+	var inv *apperr.Invalid
+	var conf *apperr.Conflict
+	switch {
+	case errors.As(err, &inv):
+		s := ""
+		for i, f := range inv.Fields {
+			if i > 0 {
+				s += "; "
+			}
+			s += f.Field + ": " + f.Message
+		}
+		return s
+	case errors.As(err, &conf):
+		if len(conf.Fields) > 0 {
+			return conf.Fields[0].Field + ": " + conf.Fields[0].Message
+		}
+		return conf.Detail
+	}
+	return err.Error()
+}

@@ -1,0 +1,160 @@
+package orders
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	sq "github.com/Masterminds/squirrel"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+)
+
+// Filter selects orders for the admin listing and the CSV export. Zero
+// values mean "any".
+type Filter struct {
+	Status      Status
+	Category    string
+	Type        string
+	ProductID   *uuid.UUID
+	PlayerID    *uuid.UUID
+	CustomerID  *uuid.UUID
+	CreatedFrom *time.Time // inclusive
+	CreatedTo   *time.Time // exclusive
+	Limit       int
+	Cursor      string
+}
+
+// Page is one page of the listing.
+type Page struct {
+	Data       []Order `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// The listing's limits.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// cursor is the keyset position after which the next page starts.
+type cursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        uuid.UUID `json:"i"`
+}
+
+func encodeCursor(o Order) string {
+	b, _ := json.Marshal(cursor{CreatedAt: o.CreatedAt, ID: o.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.ID == uuid.Nil || c.CreatedAt.IsZero() {
+		return cursor{}, &apperr.BadRequest{Detail: "bad cursor", Fields: apperr.Field("query:cursor", "is not a cursor this API returned")}
+	}
+	return c, nil
+}
+
+// where applies the filter's conditions (not the cursor or limit).
+func (f Filter) where(q sq.SelectBuilder, tenantID uuid.UUID) sq.SelectBuilder {
+	q = q.Where(sq.Eq{"o.tenant_id": tenantID})
+	if f.Status != "" {
+		q = q.Where(sq.Eq{"o.status": f.Status})
+	}
+	if f.Category != "" {
+		q = q.Where(sq.Eq{"o.category": f.Category})
+	}
+	if f.Type != "" {
+		q = q.Where(sq.Eq{"o.product_type": f.Type})
+	}
+	if f.ProductID != nil {
+		q = q.Where(sq.Eq{"o.product_id": *f.ProductID})
+	}
+	if f.PlayerID != nil {
+		q = q.Where(sq.Eq{"o.player_id": *f.PlayerID})
+	}
+	if f.CustomerID != nil {
+		q = q.Where(sq.Eq{"o.customer_id": *f.CustomerID})
+	}
+	if f.CreatedFrom != nil {
+		q = q.Where(sq.GtOrEq{"o.created_at": *f.CreatedFrom})
+	}
+	if f.CreatedTo != nil {
+		q = q.Where(sq.Lt{"o.created_at": *f.CreatedTo})
+	}
+	return q
+}
+
+// after restricts q to the rows after the cursor position (newest first).
+func after(q sq.SelectBuilder, c cursor) sq.SelectBuilder {
+	return q.Where(sq.Expr("(o.created_at, o.id) < (?, ?)", c.CreatedAt, c.ID))
+}
+
+// List returns one page of the tenant's orders, newest first, with keyset
+// pagination on (created_at, id).
+func (s *Service) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page, error) {
+	if f.Limit == 0 {
+		f.Limit = DefaultLimit
+	}
+	q := f.where(sq.Select(orderCols).From("orders o"), tenantID).
+		OrderBy("o.created_at DESC", "o.id DESC").Limit(uint64(f.Limit + 1)).PlaceholderFormat(sq.Dollar)
+	if f.Cursor != "" {
+		c, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return Page{}, err
+		}
+		q = after(q, c)
+	}
+	sqlText, args, err := q.ToSql()
+	if err != nil {
+		return Page{}, fmt.Errorf("build order query: %w", err)
+	}
+	page := Page{Data: []Order{}}
+	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, sqlText, args...)
+		if err != nil {
+			return err
+		}
+		page.Data, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
+		return err
+	})
+	if err != nil {
+		return Page{}, fmt.Errorf("list orders: %w", err)
+	}
+	if len(page.Data) > f.Limit {
+		page.Data = page.Data[:f.Limit]
+		next := encodeCursor(page.Data[f.Limit-1])
+		page.NextCursor = &next
+	}
+	return page, nil
+}
+
+// ForHousehold returns every order of one household, newest first.
+func (s *Service) ForHousehold(ctx context.Context, tenantID, customerID uuid.UUID) ([]Order, error) {
+	var out []Order
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+orderCols+` FROM orders o
+			WHERE o.tenant_id = $1 AND o.customer_id = $2 ORDER BY o.created_at DESC, o.id DESC`, tenantID, customerID)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list household orders: %w", err)
+	}
+	if out == nil {
+		out = []Order{}
+	}
+	return out, nil
+}

@@ -1,0 +1,111 @@
+// Package orders is the order lifecycle: checkout (validation against the
+// product's buyer schema and type rules, duplicate refusal, idempotent
+// replay), the status state machine with its audit trail, the admin listing
+// with keyset pagination, and the streamed CSV export.
+package orders
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Status is an order's state.
+type Status string
+
+// The order statuses.
+const (
+	StatusPending           Status = "pending"
+	StatusPaid              Status = "paid"
+	StatusFailed            Status = "failed"
+	StatusExpired           Status = "expired"
+	StatusCanceled          Status = "canceled"
+	StatusPartiallyRefunded Status = "partially_refunded"
+	StatusRefunded          Status = "refunded"
+)
+
+// transitions is the state machine: from -> allowed targets. Nothing ever
+// goes backwards; a late or duplicate event finds no edge and is a no-op.
+var transitions = map[Status][]Status{
+	StatusPending:           {StatusPaid, StatusFailed, StatusExpired, StatusCanceled},
+	StatusPaid:              {StatusPartiallyRefunded, StatusRefunded},
+	StatusPartiallyRefunded: {StatusPartiallyRefunded, StatusRefunded},
+}
+
+// CanTransition reports whether an order may move from one status to another.
+func CanTransition(from, to Status) bool {
+	for _, t := range transitions[from] {
+		if t == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusPending, StatusPaid, StatusFailed, StatusExpired, StatusCanceled, StatusPartiallyRefunded, StatusRefunded:
+		return true
+	}
+	return false
+}
+
+// Live reports whether an order in status s holds its player's place for the
+// product and its claims (jersey number, contract season).
+func (s Status) Live() bool {
+	return s == StatusPending || s == StatusPaid || s == StatusPartiallyRefunded
+}
+
+// Order is one purchase by a household for one player.
+type Order struct {
+	ID                      uuid.UUID       `json:"id"`
+	ProductID               uuid.UUID       `json:"product_id"`
+	ProductType             string          `json:"product_type"`
+	Category                string          `json:"category"`
+	CustomerID              uuid.UUID       `json:"customer_id"`
+	PlayerID                uuid.UUID       `json:"player_id"`
+	Status                  Status          `json:"status"`
+	AmountCents             int64           `json:"amount_cents"`
+	AmountRefundedCents     int64           `json:"amount_refunded_cents"`
+	Currency                string          `json:"currency"`
+	CustomData              json.RawMessage `json:"custom_data"`
+	SchemaVersion           int             `json:"schema_version"`
+	Evidence                json.RawMessage `json:"evidence,omitempty"`
+	CheckoutURL             *string         `json:"checkout_url"`
+	StripeCheckoutSessionID *string         `json:"stripe_checkout_session_id"`
+	CreatedAt               time.Time       `json:"created_at"`
+	UpdatedAt               time.Time       `json:"updated_at"`
+	PaidAt                  *time.Time      `json:"paid_at"`
+	Events                  []Event         `json:"events,omitempty"`
+}
+
+// Event is one entry of an order's audit trail.
+type Event struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	From   *Status   `json:"from"`
+	To     Status    `json:"to"`
+	Detail string    `json:"detail"`
+}
+
+const orderCols = `o.id, o.product_id, o.product_type, o.category, o.customer_id, o.player_id, o.status,
+	o.amount_cents, o.amount_refunded_cents, o.currency, o.custom_data, o.schema_version, o.evidence,
+	o.checkout_url, o.stripe_checkout_session_id, o.created_at, o.updated_at, o.paid_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanOrder(row scanner, extra ...any) (Order, error) {
+	var o Order
+	dest := append([]any{&o.ID, &o.ProductID, &o.ProductType, &o.Category, &o.CustomerID, &o.PlayerID,
+		&o.Status, &o.AmountCents, &o.AmountRefundedCents, &o.Currency, &o.CustomData, &o.SchemaVersion,
+		&o.Evidence, &o.CheckoutURL, &o.StripeCheckoutSessionID, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt}, extra...)
+	err := row.Scan(dest...)
+	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+	if o.PaidAt != nil {
+		t := o.PaidAt.UTC()
+		o.PaidAt = &t
+	}
+	return o, err
+}

@@ -1,0 +1,133 @@
+package producttypes
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// Schema is a compiled JSON Schema. Compile once, validate many times: a
+// compiled schema is safe for concurrent use.
+type Schema struct {
+	s *jsonschema.Schema
+}
+
+// CompileSchema compiles a JSON Schema document (draft 2020-12 unless the
+// document names another draft). Remote references are refused: a product
+// schema must be self-contained.
+func CompileSchema(doc json.RawMessage) (*Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	c.LoadURL = func(s string) (io.ReadCloser, error) {
+		return nil, fmt.Errorf("remote schema %q refused", s)
+	}
+	const url = "mem://schema.json"
+	if err := c.AddResource(url, bytes.NewReader(doc)); err != nil {
+		return nil, fmt.Errorf("add schema: %w", err)
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("compile schema: %w", err)
+	}
+	return &Schema{s: s}, nil
+}
+
+// DecodeJSON decodes a JSON document the way the validator expects it
+// (numbers as json.Number, so integers keep their precision).
+func DecodeJSON(doc []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data after JSON value")
+	}
+	return v, nil
+}
+
+// Validate checks v (as produced by DecodeJSON, or plain Go maps, slices,
+// strings, bools and numbers) and returns one FieldError per failing field,
+// sorted by field. Field pointers are prefixed with prefix, so a schema
+// applied to custom_data reports "/custom_data/jersey_number".
+func (s *Schema) Validate(v any, prefix string) (fields []FieldError) {
+	// The validator panics on Go types JSON never produces (int16,
+	// []string...); a plugin's normalizer must not crash a request with them.
+	defer func() {
+		if r := recover(); r != nil {
+			fields = []FieldError{{Field: prefixOrRoot(prefix), Message: "holds a value that cannot be validated"}}
+		}
+	}()
+	err := s.s.Validate(v)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []FieldError{{Field: prefixOrRoot(prefix), Message: err.Error()}}
+	}
+	seen := map[string]bool{}
+	var out []FieldError
+	add := func(field, msg string) {
+		if field == "" {
+			field = "/"
+		}
+		key := field + "\x00" + msg
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, FieldError{Field: field, Message: msg})
+		}
+	}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		base := prefix + e.InstanceLocation
+		switch {
+		case strings.HasSuffix(e.KeywordLocation, "/required"):
+			for _, p := range quotedNames(e.Message) {
+				add(base+"/"+escapePointer(p), "is required")
+			}
+		case strings.HasSuffix(e.KeywordLocation, "/additionalProperties"),
+			strings.HasSuffix(e.KeywordLocation, "/unevaluatedProperties"):
+			for _, p := range quotedNames(e.Message) {
+				add(base+"/"+escapePointer(p), "is not an allowed field")
+			}
+		default:
+			add(prefixOrRoot(base), e.Message)
+		}
+	}
+	walk(ve)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+var quotedRE = regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`)
+
+// quotedNames extracts the property names the validator quotes in its
+// "missing properties" and "additionalProperties ... not allowed" messages.
+func quotedNames(msg string) []string {
+	var names []string
+	for _, m := range quotedRE.FindAllStringSubmatch(msg, -1) {
+		names = append(names, strings.ReplaceAll(m[1], `\'`, `'`))
+	}
+	return names
+}
+
+// escapePointer escapes one JSON Pointer reference token (RFC 6901).
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
