@@ -122,15 +122,18 @@ func Insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in Input, token 
 		return Customer{}, fmt.Errorf("insert customer: %w", err)
 	}
 	c.CreatedAt = c.CreatedAt.UTC()
-	rows := make([][]any, len(in.Players))
+	// One statement for every player (COPY is not allowed under row-level security).
+	n := len(in.Players)
+	ids, positions := make([]uuid.UUID, n), make([]int32, n)
+	firsts, lasts, refs := make([]string, n), make([]string, n), make([]*string, n)
 	for i, p := range in.Players {
-		pl := Player{ID: uuid.Must(uuid.NewV7()), FirstName: p.FirstName, LastName: p.LastName, ExternalRef: p.ExternalRef}
-		c.Players = append(c.Players, pl)
-		rows[i] = []any{tenantID, pl.ID, c.ID, i, pl.FirstName, pl.LastName, pl.ExternalRef}
+		ids[i], positions[i], firsts[i], lasts[i], refs[i] = uuid.Must(uuid.NewV7()), int32(i), p.FirstName, p.LastName, p.ExternalRef
+		c.Players = append(c.Players, Player{ID: ids[i], FirstName: p.FirstName, LastName: p.LastName, ExternalRef: p.ExternalRef})
 	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"players"},
-		[]string{"tenant_id", "id", "customer_id", "position", "first_name", "last_name", "external_ref"},
-		pgx.CopyFromRows(rows))
+	_, err = tx.Exec(ctx, `INSERT INTO players (tenant_id, id, customer_id, position, first_name, last_name, external_ref)
+		SELECT $1, u.id, $2, u.position, u.first_name, u.last_name, u.external_ref
+		FROM unnest($3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[]) AS u(id, position, first_name, last_name, external_ref)`,
+		tenantID, c.ID, ids, positions, firsts, lasts, refs)
 	if err != nil {
 		return Customer{}, fmt.Errorf("insert players: %w", err)
 	}
@@ -187,7 +190,7 @@ func load(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, where string, arg 
 			'last_name', p.last_name, 'external_ref', p.external_ref) ORDER BY p.position)
 			FILTER (WHERE p.id IS NOT NULL), '[]')
 		FROM customers c LEFT JOIN players p ON p.tenant_id = c.tenant_id AND p.customer_id = c.id
-		WHERE c.tenant_id = $1 AND c.` + where + ` GROUP BY c.id`
+		WHERE c.tenant_id = $1 AND c.` + where + ` GROUP BY c.tenant_id, c.id`
 	var c Customer
 	err := tx.QueryRow(ctx, q, tenantID, arg).Scan(&c.ID, &c.Name, &c.Email, &c.CreatedAt, &c.Players)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -54,3 +54,15 @@ func EnsurePlayer(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, c Customer
 	}
 	return id, nil
 }
+
+// FindByEmail returns the tenant's oldest household with this email
+// (case-insensitive), or apperr.ErrNotFound.
+func (s *Store) FindByEmail(ctx context.Context, tenantID uuid.UUID, email string) (Customer, error) {
+	var c Customer
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		c, err = load(ctx, tx, tenantID, `id = (SELECT id FROM customers WHERE tenant_id = $1
+			AND lower(email) = lower($2) ORDER BY created_at, id LIMIT 1)`, email)
+		return err
+	})
+	return c, err
+}
