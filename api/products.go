@@ -105,11 +105,12 @@ func (s *Server) listPublicProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.deps.Catalog.ListPublic(c.UserContext(), tenants.From(c).ID, f)
+	body, err := s.deps.Catalog.PublicJSON(c.UserContext(), tenants.From(c).ID, f)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"data": list})
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
 }
 
 func (s *Server) getPublicProduct(c *fiber.Ctx) error {

@@ -75,12 +75,14 @@ type Service struct {
 
 	mu     sync.Mutex
 	gen    uint64 // bumped by every invalidation, so a slow reload cannot store stale data
-	public map[uuid.UUID]publicEntry
+	public map[uuid.UUID]*publicEntry
 }
 
 type publicEntry struct {
 	list    []Public
 	expires time.Time
+	mu      sync.Mutex
+	encoded map[Filter][]byte // {"data": [...]} per filter, built on first use
 }
 
 // publicTTL bounds how stale another replica's public listing may be; this
@@ -89,7 +91,7 @@ const publicTTL = 30 * time.Second
 
 // NewService returns a product service.
 func NewService(d *db.DB, r *producttypes.Registry) *Service {
-	return &Service{db: d, registry: r, public: map[uuid.UUID]publicEntry{}}
+	return &Service{db: d, registry: r, public: map[uuid.UUID]*publicEntry{}}
 }
 
 // Registry returns the product-type registry the service validates with.

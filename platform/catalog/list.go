@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -76,26 +77,54 @@ func (s *Service) ListPublic(ctx context.Context, tenantID uuid.UUID, f Filter) 
 	if err := s.Check(f); err != nil {
 		return nil, err
 	}
-	all, err := s.publicList(ctx, tenantID)
+	e, err := s.publicEntry(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Public, 0, len(all))
-	for _, p := range all {
+	return e.filter(f), nil
+}
+
+// PublicJSON is ListPublic encoded as {"data": [...]}, cached with the list
+// so a buyer's product page costs a map lookup.
+func (s *Service) PublicJSON(ctx context.Context, tenantID uuid.UUID, f Filter) ([]byte, error) {
+	if err := s.Check(f); err != nil {
+		return nil, err
+	}
+	e, err := s.publicEntry(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	f.Active = nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b, ok := e.encoded[f]; ok {
+		return b, nil
+	}
+	b, err := json.Marshal(map[string][]Public{"data": e.filter(f)})
+	if err != nil {
+		return nil, fmt.Errorf("encode products: %w", err)
+	}
+	e.encoded[f] = b
+	return b, nil
+}
+
+func (e *publicEntry) filter(f Filter) []Public {
+	out := make([]Public, 0, len(e.list))
+	for _, p := range e.list {
 		if (f.Category == "" || p.Category == f.Category) && (f.Type == "" || p.Type == f.Type) {
 			out = append(out, p)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // GetPublic returns one active product, or apperr.ErrNotFound.
 func (s *Service) GetPublic(ctx context.Context, tenantID, id uuid.UUID) (Public, error) {
-	all, err := s.publicList(ctx, tenantID)
+	e, err := s.publicEntry(ctx, tenantID)
 	if err != nil {
 		return Public{}, err
 	}
-	for _, p := range all {
+	for _, p := range e.list {
 		if p.ID == id {
 			return p, nil
 		}
@@ -103,27 +132,27 @@ func (s *Service) GetPublic(ctx context.Context, tenantID, id uuid.UUID) (Public
 	return Public{}, apperr.ErrNotFound
 }
 
-func (s *Service) publicList(ctx context.Context, tenantID uuid.UUID) ([]Public, error) {
+func (s *Service) publicEntry(ctx context.Context, tenantID uuid.UUID) (*publicEntry, error) {
 	s.mu.Lock()
 	e, ok := s.public[tenantID]
 	gen := s.gen
 	s.mu.Unlock()
 	if ok && time.Now().Before(e.expires) {
-		return e.list, nil
+		return e, nil
 	}
 	active := true
 	products, err := s.List(ctx, tenantID, Filter{Active: &active})
 	if err != nil {
 		return nil, err
 	}
-	list := make([]Public, len(products))
+	e = &publicEntry{list: make([]Public, len(products)), expires: time.Now().Add(publicTTL), encoded: map[Filter][]byte{}}
 	for i, p := range products {
-		list[i] = p.Public()
+		e.list[i] = p.Public()
 	}
 	s.mu.Lock()
 	if s.gen == gen {
-		s.public[tenantID] = publicEntry{list: list, expires: time.Now().Add(publicTTL)}
+		s.public[tenantID] = e
 	}
 	s.mu.Unlock()
-	return list, nil
+	return e, nil
 }

@@ -47,6 +47,10 @@ type cursor struct {
 	ID        uuid.UUID `json:"i"`
 }
 
+// CursorAfter returns the cursor of the page that starts after o: what a
+// listing returns as next_cursor when o ends a page.
+func CursorAfter(o Order) string { return encodeCursor(o) }
+
 func encodeCursor(o Order) string {
 	b, _ := json.Marshal(cursor{CreatedAt: o.CreatedAt, ID: o.ID})
 	return base64.RawURLEncoding.EncodeToString(b)
