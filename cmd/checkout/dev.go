@@ -67,7 +67,7 @@ func devDatabaseURL(ctx context.Context, cfg config.Config, private bool, log io
 			return u, func() {}, nil
 		}
 	}
-	fmt.Fprintln(log, "no local PostgreSQL answered; starting a private one")
+	fmt.Fprintln(log, "starting a private PostgreSQL from the machine's binaries")
 	server, stop, err := startPrivatePostgres(ctx, log)
 	if err != nil {
 		return "", nil, err

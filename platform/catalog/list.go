@@ -71,21 +71,10 @@ func (s *Service) List(ctx context.Context, tenantID uuid.UUID, f Filter) ([]Pro
 	return out, nil
 }
 
-// ListPublic returns the tenant's active products matching category and
-// type, from a per-tenant cache that writes through this service invalidate.
-func (s *Service) ListPublic(ctx context.Context, tenantID uuid.UUID, f Filter) ([]Public, error) {
-	if err := s.Check(f); err != nil {
-		return nil, err
-	}
-	e, err := s.publicEntry(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	return e.filter(f), nil
-}
-
-// PublicJSON is ListPublic encoded as {"data": [...]}, cached with the list
-// so a buyer's product page costs a map lookup.
+// PublicJSON returns the tenant's active products matching category and
+// type, encoded as {"data": [...]}. It is served from a per-tenant cache
+// that writes through this service invalidate, so a buyer's product page
+// costs a map lookup.
 func (s *Service) PublicJSON(ctx context.Context, tenantID uuid.UUID, f Filter) ([]byte, error) {
 	if err := s.Check(f); err != nil {
 		return nil, err

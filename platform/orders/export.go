@@ -134,19 +134,20 @@ func exportRow(o Order, productName, email, playerName string, keys []string) []
 	var data map[string]json.RawMessage
 	_ = json.Unmarshal(o.CustomData, &data)
 	for _, k := range keys {
-		row = append(row, csvSafe(cellValue(data[k])))
+		row = append(row, cellValue(data[k]))
 	}
 	return row
 }
 
-// cellValue renders a custom_data value: strings bare, everything else as JSON.
+// cellValue renders a custom_data value: strings bare (and defused),
+// everything else as JSON.
 func cellValue(v json.RawMessage) string {
 	if len(v) == 0 || string(v) == "null" {
 		return ""
 	}
 	var s string
 	if json.Unmarshal(v, &s) == nil {
-		return s
+		return csvSafe(s)
 	}
 	return string(v)
 }
