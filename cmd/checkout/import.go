@@ -39,7 +39,11 @@ func importCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "imported %d, skipped %d (already imported), failed %d\n", sum.Imported, sum.Skipped, sum.Failed)
 			if sum.Failed > 0 {
-				return fmt.Errorf("%d rows failed; fix them and run the import again (imported rows are skipped)", sum.Failed)
+				noun := "rows"
+				if sum.Failed == 1 {
+					noun = "row"
+				}
+				return fmt.Errorf("%d %s failed; fix them and run the import again (imported rows are skipped)", sum.Failed, noun)
 			}
 			return nil
 		},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/leaguepay/checkout/platform/config"
@@ -35,10 +37,15 @@ func migrateCmd() *cobra.Command {
 	return cmd
 }
 
+// migrateConfig needs only the owner's URL: CHECKOUT_MIGRATE_DATABASE_URL,
+// else CHECKOUT_DATABASE_URL (a migration job may have no application URL).
 func migrateConfig() (config.Config, error) {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return cfg, err
 	}
-	return cfg, cfg.RequireDatabase()
+	if cfg.MigrateDatabaseURL == "" {
+		return cfg, errors.New("neither CHECKOUT_MIGRATE_DATABASE_URL nor CHECKOUT_DATABASE_URL is set")
+	}
+	return cfg, nil
 }

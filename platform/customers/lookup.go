@@ -26,8 +26,17 @@ func FindOrCreateByEmail(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, ema
 		name = email
 	}
 	in := Input{Name: name, Email: email}
-	if f := in.validate(); len(f) > 1 || (len(f) == 1 && f[0].Field != "/players") {
-		return Customer{}, &apperr.Invalid{Detail: "the customer is invalid", Fields: f}
+	// Errors name the importer's columns; /players does not apply, players
+	// are added one by one with EnsurePlayer.
+	column := map[string]string{"/email": "customer_email", "/name": "customer_name"}
+	var fields []apperr.FieldError
+	for _, f := range in.validate() {
+		if c, ok := column[f.Field]; ok {
+			fields = append(fields, apperr.FieldError{Field: c, Message: f.Message})
+		}
+	}
+	if len(fields) > 0 {
+		return Customer{}, &apperr.Invalid{Detail: "the customer is invalid", Fields: fields}
 	}
 	return Insert(ctx, tx, tenantID, in, NewToken())
 }
@@ -41,9 +50,15 @@ func EnsurePlayer(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, c Customer
 			return p.ID, nil
 		}
 	}
-	if first == "" || last == "" || len(first) > 100 || len(last) > 100 {
-		return uuid.Nil, &apperr.Invalid{Detail: "the player is invalid",
-			Fields: apperr.Field("player_first_name", "first and last name must be 1 to 100 characters")}
+	var fields []apperr.FieldError
+	if first == "" || len(first) > 100 {
+		fields = append(fields, apperr.FieldError{Field: "player_first_name", Message: "must be 1 to 100 characters"})
+	}
+	if last == "" || len(last) > 100 {
+		fields = append(fields, apperr.FieldError{Field: "player_last_name", Message: "must be 1 to 100 characters"})
+	}
+	if len(fields) > 0 {
+		return uuid.Nil, &apperr.Invalid{Detail: "the player is invalid", Fields: fields}
 	}
 	id := uuid.Must(uuid.NewV7())
 	_, err := tx.Exec(ctx, `INSERT INTO players (tenant_id, id, customer_id, position, first_name, last_name)

@@ -59,12 +59,18 @@ func (s *Service) Import(ctx context.Context, tenantID uuid.UUID, r io.Reader, r
 		if errors.Is(err, io.EOF) {
 			return sum, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// A malformed row is reported and skipped; FieldPos cannot be
+			// used for it (it panics when the first field did not parse).
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return sum, fmt.Errorf("read csv: %w", err)
+			}
 			sum.Failed++
-			fmt.Fprintf(report, "line %d: %v\n", line, err)
+			fmt.Fprintf(report, "line %d: %v\n", pe.StartLine, err)
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		get := func(name string) string {
 			if i, ok := cols[name]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])

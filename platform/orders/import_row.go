@@ -26,8 +26,11 @@ func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 		return nil, nil, &apperr.Invalid{Fields: apperr.Field("product_id", "must be a product id (UUID)")}
 	}
 	product, err := catalog.GetTx(ctx, tx, tenantID, productID, false)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, nil, &apperr.Invalid{Fields: apperr.Field("product_id", "is not a product of this league (not found)")}
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("product_id: %w", err)
+		return nil, nil, err
 	}
 	o := &Order{ID: uuid.Must(uuid.NewV7()), ProductID: product.ID, ProductType: product.Type, Category: product.Category,
 		Status: StatusPaid, AmountCents: product.PriceCents, Currency: product.Currency, SchemaVersion: product.SchemaVersion,

@@ -131,7 +131,7 @@ func jerseyData(n int) string {
 	return fmt.Sprintf(`{"top_size":"YS","bottom_size":"YS","jersey_number":%d}`, n)
 }
 
-// conflictField returns the first field of a Conflict, or fails the test.
+// conflictOf returns err as a Conflict, or fails the test.
 func conflictOf(t *testing.T, err error) *apperr.Conflict {
 	t.Helper()
 	var c *apperr.Conflict
@@ -145,14 +145,14 @@ func TestCanTransition(t *testing.T) {
 	all := []orders.Status{orders.StatusPending, orders.StatusPaid, orders.StatusFailed, orders.StatusExpired,
 		orders.StatusCanceled, orders.StatusPartiallyRefunded, orders.StatusRefunded}
 	edges := map[[2]orders.Status]bool{
-		{orders.StatusPending, orders.StatusPaid}:                         true,
-		{orders.StatusPending, orders.StatusFailed}:                       true,
-		{orders.StatusPending, orders.StatusExpired}:                      true,
-		{orders.StatusPending, orders.StatusCanceled}:                     true,
-		{orders.StatusPaid, orders.StatusPartiallyRefunded}:               true,
-		{orders.StatusPaid, orders.StatusRefunded}:                        true,
+		{orders.StatusPending, orders.StatusPaid}:                        true,
+		{orders.StatusPending, orders.StatusFailed}:                      true,
+		{orders.StatusPending, orders.StatusExpired}:                     true,
+		{orders.StatusPending, orders.StatusCanceled}:                    true,
+		{orders.StatusPaid, orders.StatusPartiallyRefunded}:              true,
+		{orders.StatusPaid, orders.StatusRefunded}:                       true,
 		{orders.StatusPartiallyRefunded, orders.StatusPartiallyRefunded}: true,
-		{orders.StatusPartiallyRefunded, orders.StatusRefunded}:           true,
+		{orders.StatusPartiallyRefunded, orders.StatusRefunded}:          true,
 	}
 	for _, from := range all {
 		for _, to := range all {
