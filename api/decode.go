@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/ids"
 )
 
 // decode reads the JSON body into v strictly: unknown fields, wrong types,
@@ -27,7 +29,7 @@ func decode(c *fiber.Ctx, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return decodeError(err, body, v)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &apperr.BadRequest{Detail: "the body must hold one JSON value", Fields: apperr.Field("/", "has data after the JSON value")}
@@ -35,7 +37,18 @@ func decode(c *fiber.Ctx, v any) error {
 	return nil
 }
 
-func decodeError(err error) error {
+// decodeError turns a decoding failure into a 400 naming the field: the
+// full JSON Pointer found by walking the body against v's type when the body
+// is valid JSON, otherwise what encoding/json reports.
+func decodeError(err error, body []byte, v any) error {
+	var generic any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&generic) == nil {
+		if field, msg, ok := locate(reflect.TypeOf(v), generic, ""); ok {
+			return &apperr.BadRequest{Detail: "the body does not match this request's shape", Fields: apperr.Field(field, msg)}
+		}
+	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
@@ -72,7 +85,7 @@ func jsonKind(goKind string) string {
 // pathID parses the {id} path parameter; a malformed id is a 404, as the
 // contract says, so ids cannot be probed for shape.
 func pathID(c *fiber.Ctx) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Params("id"))
+	id, err := ids.Parse(c.Params("id"))
 	if err != nil {
 		return uuid.Nil, apperr.ErrNotFound
 	}
@@ -94,7 +107,7 @@ func (q *query) uuid(name string) *uuid.UUID {
 	if v == "" {
 		return nil
 	}
-	id, err := uuid.Parse(v)
+	id, err := ids.Parse(v)
 	if err != nil {
 		q.fail(name, "must be a UUID")
 		return nil

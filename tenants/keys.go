@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/platform/secrets"
 )
 
@@ -72,7 +73,7 @@ func (k *Keys) Create(ctx context.Context, tenantID uuid.UUID, in KeyInput) (New
 		return NewKey{}, &apperr.Invalid{Detail: "the API key is invalid", Fields: fields}
 	}
 	plain := "ck_" + strings.ReplaceAll(tenantID.String(), "-", "") + "_" + secrets.Random()
-	nk := NewKey{Key: plain, APIKey: APIKey{ID: uuid.Must(uuid.NewV7()), Role: in.Role, Name: in.Name}}
+	nk := NewKey{Key: plain, APIKey: APIKey{ID: ids.New(), Role: in.Role, Name: in.Name}}
 	err := k.store.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `INSERT INTO api_keys (tenant_id, id, role, name, key_hash)
 			VALUES ($1, $2, $3, $4, $5) RETURNING created_at`,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/ids"
 )
 
 var (
@@ -109,7 +110,7 @@ func (s *Store) Create(ctx context.Context, in NewTenant) (Tenant, error) {
 		VALUES ($1, $2, $3, $4, $5) RETURNING ` + tenantCols
 	var t Tenant
 	err := s.db.InPlatform(ctx, func(tx pgx.Tx) (err error) {
-		t, err = scanTenant(tx.QueryRow(ctx, q, uuid.Must(uuid.NewV7()), in.Slug, strings.TrimSpace(in.Name), currency, origins))
+		t, err = scanTenant(tx.QueryRow(ctx, q, ids.New(), in.Slug, strings.TrimSpace(in.Name), currency, origins))
 		return err
 	})
 	if db.IsUniqueViolation(err, "tenants_slug_key") {

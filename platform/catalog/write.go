@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -42,7 +43,7 @@ func (s *Service) Create(ctx context.Context, tenantID uuid.UUID, tenantCurrency
 		return Product{}, &apperr.Invalid{Detail: "the product is invalid",
 			Fields: apperr.Field("/type", "must be one of the registered product types: "+strings.Join(s.registry.Names(), ", "))}
 	}
-	p := Product{ID: uuid.Must(uuid.NewV7()), Type: in.Type, Category: typ.DefaultCategory(),
+	p := Product{ID: ids.New(), Type: in.Type, Category: typ.DefaultCategory(),
 		Name: strings.TrimSpace(in.Name), Description: trimmed(in.Description), Currency: tenantCurrency,
 		Config: in.Config, SchemaVersion: 1, Active: true}
 	if in.Category != nil {

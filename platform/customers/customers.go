@@ -16,6 +16,7 @@ import (
 
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/platform/secrets"
 )
 
@@ -114,7 +115,7 @@ func (s *Store) Create(ctx context.Context, tenantID uuid.UUID, in Input) (Creat
 // Insert writes a validated household inside tx. Exported for the importer
 // and the demo seed, which create households within their own transactions.
 func Insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in Input, token string) (Customer, error) {
-	c := Customer{ID: uuid.Must(uuid.NewV7()), Name: in.Name, Email: in.Email}
+	c := Customer{ID: ids.New(), Name: in.Name, Email: in.Email}
 	err := tx.QueryRow(ctx, `INSERT INTO customers (tenant_id, id, name, email, token_hash)
 		VALUES ($1, $2, $3, $4, $5) RETURNING created_at`,
 		tenantID, c.ID, c.Name, c.Email, secrets.Hash(token)).Scan(&c.CreatedAt)
@@ -124,16 +125,16 @@ func Insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in Input, token 
 	c.CreatedAt = c.CreatedAt.UTC()
 	// One statement for every player (COPY is not allowed under row-level security).
 	n := len(in.Players)
-	ids, positions := make([]uuid.UUID, n), make([]int32, n)
+	playerIDs, positions := make([]uuid.UUID, n), make([]int32, n)
 	firsts, lasts, refs := make([]string, n), make([]string, n), make([]*string, n)
 	for i, p := range in.Players {
-		ids[i], positions[i], firsts[i], lasts[i], refs[i] = uuid.Must(uuid.NewV7()), int32(i), p.FirstName, p.LastName, p.ExternalRef
-		c.Players = append(c.Players, Player{ID: ids[i], FirstName: p.FirstName, LastName: p.LastName, ExternalRef: p.ExternalRef})
+		playerIDs[i], positions[i], firsts[i], lasts[i], refs[i] = ids.New(), int32(i), p.FirstName, p.LastName, p.ExternalRef
+		c.Players = append(c.Players, Player{ID: playerIDs[i], FirstName: p.FirstName, LastName: p.LastName, ExternalRef: p.ExternalRef})
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO players (tenant_id, id, customer_id, position, first_name, last_name, external_ref)
 		SELECT $1, u.id, $2, u.position, u.first_name, u.last_name, u.external_ref
 		FROM unnest($3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[]) AS u(id, position, first_name, last_name, external_ref)`,
-		tenantID, c.ID, ids, positions, firsts, lasts, refs)
+		tenantID, c.ID, playerIDs, positions, firsts, lasts, refs)
 	if err != nil {
 		return Customer{}, fmt.Errorf("insert players: %w", err)
 	}

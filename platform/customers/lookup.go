@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/ids"
 )
 
 // FindOrCreateByEmail returns the tenant's oldest household with this email
@@ -60,7 +61,7 @@ func EnsurePlayer(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, c Customer
 	if len(fields) > 0 {
 		return uuid.Nil, &apperr.Invalid{Detail: "the player is invalid", Fields: fields}
 	}
-	id := uuid.Must(uuid.NewV7())
+	id := ids.New()
 	_, err := tx.Exec(ctx, `INSERT INTO players (tenant_id, id, customer_id, position, first_name, last_name)
 		VALUES ($1, $2, $3, (SELECT coalesce(max(position), -1) + 1 FROM players WHERE tenant_id = $1 AND customer_id = $3), $4, $5)`,
 		tenantID, id, c.ID, first, last)

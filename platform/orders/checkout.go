@@ -13,6 +13,7 @@ import (
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -94,7 +95,7 @@ func (s *Service) prepare(ctx context.Context, req CheckoutRequest) (prepared, e
 		if household, err = customers.ByTokenTx(ctx, tx, req.TenantID, in.RegistrationToken); err != nil {
 			return err
 		}
-		productID, err := uuid.Parse(in.ProductID)
+		productID, err := ids.Parse(in.ProductID)
 		if err != nil {
 			return &apperr.Invalid{Detail: "the checkout is invalid", Fields: apperr.Field("/product_id", "must be a product id (UUID)")}
 		}
@@ -125,7 +126,7 @@ func (s *Service) prepare(ctx context.Context, req CheckoutRequest) (prepared, e
 		return prepared{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: fields}
 	}
 	p.claims = claims
-	p.order = Order{ID: uuid.Must(uuid.NewV7()), ProductID: p.product.ID, ProductType: p.product.Type,
+	p.order = Order{ID: ids.New(), ProductID: p.product.ID, ProductType: p.product.Type,
 		Category: p.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: StatusPending,
 		AmountCents: p.product.PriceCents, Currency: p.product.Currency, CustomData: data,
 		SchemaVersion: p.product.SchemaVersion, Evidence: evidence}
@@ -145,7 +146,7 @@ func pickPlayer(c customers.Customer, given *string) (uuid.UUID, error) {
 		return uuid.Nil, &apperr.Invalid{Detail: "the household has several players",
 			Fields: apperr.Field("/player_id", "is required: the household has several players")}
 	}
-	id, err := uuid.Parse(*given)
+	id, err := ids.Parse(*given)
 	if err != nil {
 		return uuid.Nil, &apperr.Invalid{Detail: "the checkout is invalid", Fields: apperr.Field("/player_id", "must be a player id (UUID)")}
 	}

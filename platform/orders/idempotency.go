@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/producttypes"
 )
 
 // Idempotency keys are kept for idempotencyTTL (the contract promises at
@@ -21,6 +22,7 @@ const (
 	idempotencyTTL = 24 * time.Hour
 	abandonAfter   = 2 * time.Minute
 	maxKeyLength   = 255
+	claimAttempts  = 3
 )
 
 // withIdempotency runs a checkout under the request's Idempotency-Key: the
@@ -31,9 +33,7 @@ func (s *Service) withIdempotency(ctx context.Context, req CheckoutRequest) (Che
 		return CheckoutResult{}, &apperr.BadRequest{Detail: "bad Idempotency-Key",
 			Fields: apperr.Field("header:Idempotency-Key", fmt.Sprintf("must be at most %d characters", maxKeyLength))}
 	}
-	body, _ := json.Marshal(req.Input)
-	sum := sha256.Sum256(body)
-	replay, err := s.claimKey(ctx, req, sum[:])
+	replay, err := s.claimKey(ctx, req, requestHash(req.Input))
 	if err != nil || replay != nil {
 		if replay != nil {
 			return *replay, nil
@@ -47,37 +47,40 @@ func (s *Service) withIdempotency(ctx context.Context, req CheckoutRequest) (Che
 	return res, err
 }
 
+// requestHash identifies a checkout body for its Idempotency-Key: the same
+// fields and values give the same hash, whatever the order of custom_data's
+// keys or the spacing of the JSON.
+func requestHash(in CheckoutInput) []byte {
+	if v, err := producttypes.DecodeJSON(in.CustomData); err == nil {
+		in.CustomData, _ = json.Marshal(v) // maps marshal with sorted keys
+	}
+	body, _ := json.Marshal(in)
+	sum := sha256.Sum256(body)
+	return sum[:]
+}
+
 // claimKey inserts the key, or returns the replayed result of the earlier
 // request that holds it.
 func (s *Service) claimKey(ctx context.Context, req CheckoutRequest, hash []byte) (*CheckoutResult, error) {
 	var replay *CheckoutResult
 	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, req.TenantID, req.IdempotencyKey, hash)
-		if err != nil || tag.RowsAffected() == 1 {
+		held, claimed, err := insertOrLockKey(ctx, tx, req, hash)
+		if err != nil || claimed {
 			return err
 		}
-		var stored []byte
-		var orderID *uuid.UUID
-		var age time.Duration
-		err = tx.QueryRow(ctx, `SELECT request_hash, order_id, now() - created_at FROM idempotency_keys
-			WHERE tenant_id = $1 AND key = $2 FOR UPDATE`, req.TenantID, req.IdempotencyKey).Scan(&stored, &orderID, &age)
-		if err != nil {
-			return fmt.Errorf("read idempotency key: %w", err)
-		}
-		if age > idempotencyTTL || (orderID == nil && age > abandonAfter) {
+		if held.age > idempotencyTTL || (held.orderID == nil && held.age > abandonAfter) {
 			_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET request_hash = $3, order_id = NULL, created_at = now()
 				WHERE tenant_id = $1 AND key = $2`, req.TenantID, req.IdempotencyKey, hash)
 			return err
 		}
-		if string(stored) != string(hash) {
+		if string(held.hash) != string(hash) {
 			return &apperr.Invalid{Detail: "the Idempotency-Key was used with another request body",
 				Fields: apperr.Field("header:Idempotency-Key", "was used with another request body")}
 		}
-		if orderID == nil {
+		if held.orderID == nil {
 			return &apperr.Conflict{Detail: "a request with this Idempotency-Key is still being processed"}
 		}
-		o, err := getTx(ctx, tx, req.TenantID, *orderID, false)
+		o, err := getTx(ctx, tx, req.TenantID, *held.orderID, false)
 		if err != nil {
 			return err
 		}
@@ -85,6 +88,40 @@ func (s *Service) claimKey(ctx context.Context, req CheckoutRequest, hash []byte
 		return nil
 	})
 	return replay, err
+}
+
+// heldKey is an idempotency key another request stored.
+type heldKey struct {
+	hash    []byte
+	orderID *uuid.UUID
+	age     time.Duration
+}
+
+// insertOrLockKey inserts the key (claimed) or locks and reads the row that
+// holds it. A first request that fails releases (deletes) its key; when that
+// lands between the INSERT and the SELECT the row is gone, so it tries again
+// rather than fail with a 500.
+func insertOrLockKey(ctx context.Context, tx pgx.Tx, req CheckoutRequest, hash []byte) (held heldKey, claimed bool, err error) {
+	for attempt := 1; ; attempt++ {
+		tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, req.TenantID, req.IdempotencyKey, hash)
+		if err != nil {
+			return heldKey{}, false, fmt.Errorf("insert idempotency key: %w", err)
+		}
+		if tag.RowsAffected() == 1 {
+			return heldKey{}, true, nil
+		}
+		err = tx.QueryRow(ctx, `SELECT request_hash, order_id, now() - created_at FROM idempotency_keys
+			WHERE tenant_id = $1 AND key = $2 FOR UPDATE`, req.TenantID, req.IdempotencyKey).Scan(&held.hash, &held.orderID, &held.age)
+		switch {
+		case err == nil:
+			return held, false, nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return heldKey{}, false, fmt.Errorf("read idempotency key: %w", err)
+		case attempt == claimAttempts:
+			return heldKey{}, false, &apperr.Conflict{Detail: "a request with this Idempotency-Key is still being processed"}
+		}
+	}
 }
 
 // completeIdempotency ties the key to the order, in the order's transaction.

@@ -15,13 +15,14 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
 // importOrder builds a validated order from one CSV row, creating the
 // household and player when they are new.
 func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, get func(string) string) (*Order, []producttypes.Claim, error) {
-	productID, err := uuid.Parse(get("product_id"))
+	productID, err := ids.Parse(get("product_id"))
 	if err != nil {
 		return nil, nil, &apperr.Invalid{Fields: apperr.Field("product_id", "must be a product id (UUID)")}
 	}
@@ -32,7 +33,7 @@ func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 	if err != nil {
 		return nil, nil, err
 	}
-	o := &Order{ID: uuid.Must(uuid.NewV7()), ProductID: product.ID, ProductType: product.Type, Category: product.Category,
+	o := &Order{ID: ids.New(), ProductID: product.ID, ProductType: product.Type, Category: product.Category,
 		Status: StatusPaid, AmountCents: product.PriceCents, Currency: product.Currency, SchemaVersion: product.SchemaVersion,
 		CreatedAt: time.Now().UTC()}
 	if err := parseImportFields(o, get); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/ids"
 )
 
 // Service runs the order lifecycle.
@@ -79,7 +80,7 @@ func events(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) ([]Even
 // recordEvent appends to an order's audit trail.
 func recordEvent(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, actor string, from *Status, to Status, detail string) error {
 	_, err := tx.Exec(ctx, `INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, uuid.Must(uuid.NewV7()), orderID, actor, from, to, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, ids.New(), orderID, actor, from, to, detail)
 	if err != nil {
 		return fmt.Errorf("insert order event: %w", err)
 	}
