@@ -15,7 +15,9 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 	t := tenants.From(c)
 	res, err := s.deps.Orders.Checkout(c.UserContext(), orders.CheckoutRequest{
 		TenantID:       t.ID,
+		TenantSlug:     t.Slug,
 		OriginAllowed:  t.OriginAllowed,
+		DefaultOrigin:  t.DefaultOrigin(),
 		Input:          in,
 		IdempotencyKey: c.Get("Idempotency-Key"),
 		ClientIP:       c.IP(),

@@ -104,6 +104,20 @@ func (s *Server) exportOrders(c *fiber.Ctx) error {
 	return nil
 }
 
-func (s *Server) notImplemented(c *fiber.Ctx) error {
-	return apperr.ErrNotImplemented
+func (s *Server) refundOrder(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in orders.RefundInput
+	if len(c.Body()) > 0 {
+		if err := decode(c, &in); err != nil {
+			return err
+		}
+	}
+	o, err := s.deps.Orders.Refund(c.UserContext(), tenants.From(c).ID, id, in, actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
 }

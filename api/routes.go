@@ -38,12 +38,22 @@ func (s *Server) routes(app *fiber.App) {
 	a.Get("/orders.csv", viewer, s.exportOrders)
 	a.Get("/orders/:id", viewer, s.getOrder)
 	a.Post("/orders/:id/cancel", admin, s.cancelOrder)
-	a.Post("/orders/:id/refund", admin, s.notImplemented)
-	a.Get("/stripe", admin, s.notImplemented)
-	a.Put("/stripe", admin, s.notImplemented)
+	a.Post("/orders/:id/refund", admin, s.refundOrder)
+	a.Get("/stripe", admin, s.getStripe)
+	a.Put("/stripe", admin, s.putStripe)
 	a.Get("/api-keys", admin, s.listKeys)
 	a.Post("/api-keys", admin, s.createKey)
 	a.Delete("/api-keys/:id", admin, s.deleteKey)
+
+	t.Post("/webhooks/stripe", s.tenantWebhook)
+	app.Post("/v1/webhooks/stripe", s.platformWebhook)
+
+	if s.deps.Payments != nil && s.deps.Payments.Sandbox() {
+		sb := app.Group("/sandbox/checkout/:tenant", tenants.Resolve(s.deps.Tenants))
+		sb.Get("/:session", s.sandboxPage)
+		sb.Post("/:session/pay", s.sandboxPay)
+		sb.Post("/:session/cancel", s.sandboxCancel)
+	}
 
 	b := t.Group("", s.buyerLimiter())
 	b.Get("/products", s.listPublicProducts)

@@ -14,6 +14,8 @@ import (
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/payments"
+	"github.com/leaguepay/checkout/platform/webhooks"
 	"github.com/leaguepay/checkout/producttypes"
 	"github.com/leaguepay/checkout/tenants"
 )
@@ -26,6 +28,8 @@ type Deps struct {
 	Catalog       *catalog.Service
 	Customers     *customers.Store
 	Orders        *orders.Service
+	Payments      *payments.Service
+	Webhooks      *webhooks.Handler
 	Log           *slog.Logger
 	PlatformToken string
 	// BuyerRateLimit is the number of buyer requests one client IP may make

@@ -244,3 +244,12 @@ func (t Tenant) OriginAllowed(rawURL string) bool {
 	}
 	return false
 }
+
+// DefaultOrigin is where buyers return from a payment page when the
+// checkout names no URL: the first allowed redirect origin, or "".
+func (t Tenant) DefaultOrigin() string {
+	if len(t.AllowedRedirectOrigins) == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(t.AllowedRedirectOrigins[0], "/")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -111,6 +112,9 @@ func runDev(ctx context.Context, cfg config.Config, adminURL string, out io.Writ
 		return err
 	}
 	cfg.DatabaseURL = appURL
+	if os.Getenv("CHECKOUT_PAYMENTS") == "" {
+		cfg.Payments = "sandbox" // dev takes payments without a Stripe account
+	}
 	if cfg.PlatformToken == "" {
 		cfg.PlatformToken = devPlatformToken
 	}

@@ -20,6 +20,9 @@ import (
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/payments"
+	"github.com/leaguepay/checkout/platform/secrets"
+	"github.com/leaguepay/checkout/platform/webhooks"
 	"github.com/leaguepay/checkout/producttypes"
 	"github.com/leaguepay/checkout/producttypes/contract"
 	"github.com/leaguepay/checkout/producttypes/jersey"
@@ -62,14 +65,29 @@ type services struct {
 	catalog   *catalog.Service
 	customers *customers.Store
 	orders    *orders.Service
+	payments  *payments.Service
+	webhooks  *webhooks.Handler
 	log       *slog.Logger
 }
 
-func wire(d *db.DB, log *slog.Logger) *services {
+func wire(d *db.DB, cfg config.Config, log *slog.Logger) (*services, error) {
+	box, err := secrets.NewBox(cfg.EncryptionKey)
+	if err != nil {
+		return nil, err
+	}
+	var provider payments.Provider = payments.NewStripe(cfg.StripeAPIURL)
+	if cfg.Payments == "sandbox" {
+		provider = payments.NewSandbox(cfg.PublicURL)
+	}
+	pay := payments.NewService(d, box, provider, payments.Config{
+		Sandbox: cfg.Payments == "sandbox", PlatformSecretKey: cfg.StripeSecretKey,
+		PlatformWebhookSecret: cfg.StripeWebhookSecret, SandboxWebhookSecret: "whsec_" + secrets.Random(),
+		PublicURL: cfg.PublicURL})
 	reg := newRegistry()
 	cat := catalog.NewService(d, reg)
 	return &services{db: d, registry: reg, tenants: tenants.NewStore(d), catalog: cat,
-		customers: customers.NewStore(d), orders: orders.NewService(d, cat, log), log: log}
+		customers: customers.NewStore(d), orders: orders.NewService(d, cat, log).WithGateway(pay),
+		payments: pay, webhooks: webhooks.NewHandler(d, pay, log), log: log}, nil
 }
 
 // open connects to the configured database as the application role.
@@ -81,7 +99,12 @@ func open(ctx context.Context, cfg config.Config) (*services, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire(d, newLogger()), nil
+	s, err := wire(d, cfg, newLogger())
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 func newLogger() *slog.Logger {
@@ -90,6 +113,7 @@ func newLogger() *slog.Logger {
 
 func (s *services) apiDeps(cfg config.Config) api.Deps {
 	return api.Deps{DB: s.db, Registry: s.registry, Tenants: s.tenants, Catalog: s.catalog,
-		Customers: s.customers, Orders: s.orders, Log: s.log, PlatformToken: cfg.PlatformToken,
+		Customers: s.customers, Orders: s.orders, Payments: s.payments, Webhooks: s.webhooks,
+		Log: s.log, PlatformToken: cfg.PlatformToken,
 		BuyerRateLimit: cfg.BuyerRateLimit}
 }

@@ -37,9 +37,17 @@ func serveCmd() *cobra.Command {
 	}
 }
 
-// serve runs the API until ctx ends, then drains in-flight requests.
+// reconcileEvery is how often pending orders are reconciled with Stripe.
+const reconcileEvery = time.Minute
+
+// serve runs the API and the reconciler until ctx ends, then drains
+// in-flight requests and stops the reconciler.
 func serve(ctx context.Context, s *services, cfg config.Config) error {
 	app := api.New(s.apiDeps(cfg))
+	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); s.orders.RunReconciler(workers, reconcileEvery) }()
+	defer func() { stopWorkers(); <-done }()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.HTTPAddr) }()
 	s.log.Info("serving", "addr", cfg.HTTPAddr)

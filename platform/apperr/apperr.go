@@ -27,6 +27,9 @@ var (
 	// ErrPaymentProvider: the payment provider failed; nothing was left
 	// half-made.
 	ErrPaymentProvider = errors.New("apperr: payment provider failed")
+	// ErrPaymentsNotConfigured: the league has no payment account yet, so
+	// priced products cannot be sold.
+	ErrPaymentsNotConfigured = errors.New("apperr: this league does not take payments yet")
 )
 
 // Invalid is a request that is well-formed but breaks a rule (422).

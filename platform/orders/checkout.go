@@ -14,6 +14,7 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/ids"
+	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -30,7 +31,9 @@ type CheckoutInput struct {
 // CheckoutRequest is a checkout with what the API layer knows around it.
 type CheckoutRequest struct {
 	TenantID       uuid.UUID
+	TenantSlug     string
 	OriginAllowed  func(string) bool
+	DefaultOrigin  string // where buyers return when the request names no URL
 	Input          CheckoutInput
 	IdempotencyKey string
 	ClientIP       string
@@ -46,9 +49,10 @@ type CheckoutResult struct {
 
 // prepared is a checkout that passed every check and is ready to insert.
 type prepared struct {
-	order   Order
-	claims  []producttypes.Claim
-	product catalog.Product
+	order     Order
+	claims    []producttypes.Claim
+	product   catalog.Product
+	household customers.Customer
 }
 
 // Checkout validates and places an order. A free product is paid at once;
@@ -67,7 +71,7 @@ func (s *Service) checkout(ctx context.Context, req CheckoutRequest) (CheckoutRe
 		return CheckoutResult{}, err
 	}
 	if p.order.AmountCents > 0 {
-		return CheckoutResult{}, fmt.Errorf("%w: paid products need the payment provider", apperr.ErrNotImplemented)
+		return s.checkoutPaid(ctx, req, p, payments.Customer{ID: p.household.ID, Name: p.household.Name, Email: p.household.Email})
 	}
 	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
 		if err := insertOrder(ctx, tx, req.TenantID, &p.order, p.claims); err != nil {
@@ -125,7 +129,7 @@ func (s *Service) prepare(ctx context.Context, req CheckoutRequest) (prepared, e
 	if fields = append(fields, dataFields...); len(fields) > 0 {
 		return prepared{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: fields}
 	}
-	p.claims = claims
+	p.claims, p.household = claims, household
 	p.order = Order{ID: ids.New(), ProductID: p.product.ID, ProductType: p.product.Type,
 		Category: p.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: StatusPending,
 		AmountCents: p.product.PriceCents, Currency: p.product.Currency, CustomData: data,

@@ -75,6 +75,7 @@ type Order struct {
 	Evidence                json.RawMessage `json:"evidence,omitempty"`
 	CheckoutURL             *string         `json:"checkout_url"`
 	StripeCheckoutSessionID *string         `json:"stripe_checkout_session_id"`
+	StripePaymentIntentID   *string         `json:"stripe_payment_intent_id,omitempty"`
 	CreatedAt               time.Time       `json:"created_at"`
 	UpdatedAt               time.Time       `json:"updated_at"`
 	PaidAt                  *time.Time      `json:"paid_at"`
@@ -92,7 +93,7 @@ type Event struct {
 
 const orderCols = `o.id, o.product_id, o.product_type, o.category, o.customer_id, o.player_id, o.status,
 	o.amount_cents, o.amount_refunded_cents, o.currency, o.custom_data, o.schema_version, o.evidence,
-	o.checkout_url, o.stripe_checkout_session_id, o.created_at, o.updated_at, o.paid_at`
+	o.checkout_url, o.stripe_checkout_session_id, o.stripe_payment_intent_id, o.created_at, o.updated_at, o.paid_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -100,7 +101,7 @@ func scanOrder(row scanner, extra ...any) (Order, error) {
 	var o Order
 	dest := append([]any{&o.ID, &o.ProductID, &o.ProductType, &o.Category, &o.CustomerID, &o.PlayerID,
 		&o.Status, &o.AmountCents, &o.AmountRefundedCents, &o.Currency, &o.CustomData, &o.SchemaVersion,
-		&o.Evidence, &o.CheckoutURL, &o.StripeCheckoutSessionID, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt}, extra...)
+		&o.Evidence, &o.CheckoutURL, &o.StripeCheckoutSessionID, &o.StripePaymentIntentID, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt}, extra...)
 	err := row.Scan(dest...)
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	if o.PaidAt != nil {

@@ -19,6 +19,7 @@ import (
 type Service struct {
 	db      *db.DB
 	catalog *catalog.Service
+	gateway Gateway
 	log     *slog.Logger
 }
 
@@ -116,8 +117,9 @@ func Transition(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, to
 	return recordEvent(ctx, tx, tenantID, o.ID, actor, &from, to, detail)
 }
 
-// Cancel cancels a pending order on behalf of actor. Any other status is a
-// Conflict.
+// Cancel cancels a pending order on behalf of actor, expiring its checkout
+// session first so it can no longer be paid. Any other status is a Conflict;
+// a provider that fails leaves the order as it was (502).
 func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor string) (Order, error) {
 	var o Order
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
@@ -127,10 +129,32 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 		if o.Status != StatusPending {
 			return &apperr.Conflict{Detail: fmt.Sprintf("only a pending order can be canceled; this one is %s", o.Status)}
 		}
-		if err := Transition(ctx, tx, tenantID, &o, StatusCanceled, actor, "canceled by staff"); err != nil {
+		detail := "canceled by staff"
+		if o.StripeCheckoutSessionID != nil && s.gateway != nil {
+			if _, err := s.gateway.ExpireSession(ctx, tenantID, *o.StripeCheckoutSessionID); err != nil {
+				return paymentError(err)
+			}
+			detail += "; checkout session expired"
+		}
+		if err := Transition(ctx, tx, tenantID, &o, StatusCanceled, actor, detail); err != nil {
 			return err
 		}
 		o.Events, err = events(ctx, tx, tenantID, id)
+		return err
+	})
+	return o, err
+}
+
+// BySession returns the tenant's order paid through checkout session id, or
+// apperr.ErrNotFound.
+func (s *Service) BySession(ctx context.Context, tenantID uuid.UUID, sessionID string) (Order, error) {
+	var o Order
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		o, err = scanOrder(tx.QueryRow(ctx, `SELECT `+orderCols+` FROM orders o
+			WHERE o.tenant_id = $1 AND o.stripe_checkout_session_id = $2`, tenantID, sessionID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.ErrNotFound
+		}
 		return err
 	})
 	return o, err

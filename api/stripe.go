@@ -1,0 +1,81 @@
+package api
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/payments"
+	"github.com/leaguepay/checkout/platform/webhooks"
+	"github.com/leaguepay/checkout/tenants"
+)
+
+func (s *Server) getStripe(c *fiber.Ctx) error {
+	if s.deps.Payments == nil {
+		return apperr.ErrNotImplemented
+	}
+	t := tenants.From(c)
+	v, err := s.deps.Payments.Settings(c.UserContext(), t.ID, t.Slug)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (s *Server) putStripe(c *fiber.Ctx) error {
+	if s.deps.Payments == nil {
+		return apperr.ErrNotImplemented
+	}
+	var in payments.SettingsInput
+	if err := decode(c, &in); err != nil {
+		return &apperr.Invalid{Detail: "give secret_key and webhook_secret, or account_id", Fields: fieldsOf(err)}
+	}
+	if err := s.deps.Payments.PutSettings(c.UserContext(), tenants.From(c).ID, in); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// fieldsOf keeps the field errors of a decoding failure for a 422.
+func fieldsOf(err error) []apperr.FieldError {
+	var bad *apperr.BadRequest
+	if errors.As(err, &bad) {
+		return bad.Fields
+	}
+	return apperr.Field("/", err.Error())
+}
+
+// tenantWebhook receives events signed with the tenant's own secret.
+func (s *Server) tenantWebhook(c *fiber.Ctx) error {
+	if s.deps.Webhooks == nil {
+		return apperr.ErrNotImplemented
+	}
+	res, err := s.deps.Webhooks.Tenant(c.UserContext(), tenants.From(c).ID, c.Body(), c.Get("Stripe-Signature"))
+	return s.webhookReply(c, res, err)
+}
+
+// platformWebhook receives Connect events signed with the platform's secret.
+func (s *Server) platformWebhook(c *fiber.Ctx) error {
+	if s.deps.Webhooks == nil {
+		return apperr.ErrNotImplemented
+	}
+	res, err := s.deps.Webhooks.Platform(c.UserContext(), c.Body(), c.Get("Stripe-Signature"))
+	return s.webhookReply(c, res, err)
+}
+
+// webhookReply answers Stripe: 200 for processed, duplicate and ignored
+// events, 400 for a bad signature or body, 503 for a transient fault (so
+// Stripe retries).
+func (s *Server) webhookReply(c *fiber.Ctx, res webhooks.Result, err error) error {
+	switch {
+	case errors.Is(err, webhooks.ErrBadSignature):
+		return &apperr.BadRequest{Detail: err.Error(), Fields: apperr.Field("header:Stripe-Signature", "does not verify this body")}
+	case errors.Is(err, webhooks.ErrBadPayload):
+		return &apperr.BadRequest{Detail: err.Error(), Fields: apperr.Field("/", "is not a Stripe event")}
+	case err != nil:
+		s.deps.Log.Error("webhook failed; Stripe will retry", "event_id", res.EventID, "type", res.Type, "err", err)
+		return fiber.NewError(fiber.StatusServiceUnavailable, "the event could not be processed now; retry")
+	}
+	return c.JSON(fiber.Map{"received": true, "outcome": res.Outcome})
+}

@@ -1,0 +1,117 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/payments"
+)
+
+// Gateway is the payment side priced orders need; payments.Service is the
+// implementation.
+type Gateway interface {
+	Account(ctx context.Context, tenantID uuid.UUID) (payments.Account, error)
+	StartCheckout(ctx context.Context, req payments.StartRequest) (payments.Session, error)
+	GetSession(ctx context.Context, tenantID uuid.UUID, id string) (payments.Session, error)
+	ExpireSession(ctx context.Context, tenantID uuid.UUID, id string) (payments.Session, error)
+	Refund(ctx context.Context, tenantID uuid.UUID, req payments.RefundRequest) (string, error)
+}
+
+// WithGateway lets the service sell priced products through g.
+func (s *Service) WithGateway(g Gateway) *Service {
+	s.gateway = g
+	return s
+}
+
+// paymentError maps the provider's errors for the API: a league without an
+// account, or a provider that failed.
+func paymentError(err error) error {
+	if errors.Is(err, payments.ErrNotConfigured) {
+		return fmt.Errorf("%w: %v", apperr.ErrPaymentsNotConfigured, err)
+	}
+	return fmt.Errorf("%w: %v", apperr.ErrPaymentProvider, err)
+}
+
+// checkoutPaid places a pending order, then creates its Checkout Session.
+// When the provider fails, the order is marked failed (visible, with the
+// reason in its audit trail, its claims released) and the caller gets 502:
+// nothing is left half-made and a retry starts afresh.
+func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, p prepared, household payments.Customer) (CheckoutResult, error) {
+	if s.gateway == nil {
+		return CheckoutResult{}, fmt.Errorf("%w: paid products need a payment provider", apperr.ErrNotImplemented)
+	}
+	if _, err := s.gateway.Account(ctx, req.TenantID); err != nil {
+		return CheckoutResult{}, paymentError(err)
+	}
+	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
+		if err := insertOrder(ctx, tx, req.TenantID, &p.order, p.claims); err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx, req.TenantID, p.order.ID, "buyer", nil, StatusPending, "checkout started")
+	})
+	if err != nil {
+		return CheckoutResult{}, err
+	}
+	success, cancel := returnURLs(req)
+	sess, err := s.gateway.StartCheckout(ctx, payments.StartRequest{TenantID: req.TenantID, TenantSlug: req.TenantSlug,
+		OrderID: p.order.ID, Household: household, Amount: p.order.AmountCents, Currency: p.order.Currency,
+		Product: p.product.Name, SuccessURL: success, CancelURL: cancel})
+	if err != nil {
+		s.failOrder(req.TenantID, p.order.ID, "payment provider failed: "+err.Error())
+		return CheckoutResult{}, paymentError(err)
+	}
+	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
+		o, err := scanOrder(tx.QueryRow(ctx, `UPDATE orders AS o SET checkout_url = $3, stripe_checkout_session_id = $4,
+			checkout_expires_at = $5, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING `+orderCols,
+			req.TenantID, p.order.ID, sess.URL, sess.ID, sess.ExpiresAt))
+		if err != nil {
+			return fmt.Errorf("store checkout session: %w", err)
+		}
+		p.order = o
+		return completeIdempotency(ctx, tx, req, o.ID)
+	})
+	if err != nil {
+		return CheckoutResult{}, err
+	}
+	return CheckoutResult{Order: p.order, CheckoutURL: p.order.CheckoutURL}, nil
+}
+
+// returnURLs are the request's redirect URLs, else the tenant's default
+// origin's /checkout/success and /checkout/canceled pages.
+func returnURLs(req CheckoutRequest) (success, cancel string) {
+	if req.Input.SuccessURL != nil {
+		success = *req.Input.SuccessURL
+	}
+	if req.Input.CancelURL != nil {
+		cancel = *req.Input.CancelURL
+	}
+	if req.DefaultOrigin != "" {
+		if success == "" {
+			success = req.DefaultOrigin + "/checkout/success"
+		}
+		if cancel == "" {
+			cancel = req.DefaultOrigin + "/checkout/canceled"
+		}
+	}
+	return success, cancel
+}
+
+// failOrder marks a pending order failed on a fresh context (the request's
+// may be gone), logging rather than losing a failure to do so.
+func (s *Service) failOrder(tenantID, orderID uuid.UUID, detail string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		_, err := MarkFailed(ctx, tx, tenantID, orderID, "system", detail)
+		return err
+	})
+	if err != nil {
+		s.log.Error("mark order failed", "order_id", orderID, "err", err)
+	}
+}

@@ -1,0 +1,125 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/apperr"
+)
+
+// Outcome is what settling an order did, as webhook metrics count it.
+type Outcome string
+
+// The outcomes of settling.
+const (
+	// OutcomeProcessed: the event was applied, or was a late or repeated
+	// one that the state machine turned into a no-op.
+	OutcomeProcessed Outcome = "processed"
+	// OutcomeIgnored: the event names no order of this tenant.
+	OutcomeIgnored Outcome = "ignored"
+	// OutcomeAmountMismatch: the payment's amount or currency differs from
+	// the order's; the order is not marked paid.
+	OutcomeAmountMismatch Outcome = "amount_mismatch"
+)
+
+// lockOrder reads and locks an order for settling; a missing one is
+// OutcomeIgnored.
+func lockOrder(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) (Order, bool, error) {
+	o, err := getTx(ctx, tx, tenantID, orderID, true)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return Order{}, false, nil
+	}
+	return o, err == nil, err
+}
+
+// settle moves a locked order to status to when the state machine allows
+// it; otherwise (late, repeated or out-of-order event) it changes nothing.
+func settle(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, to Status, actor, detail string) (Outcome, error) {
+	o, ok, err := lockOrder(ctx, tx, tenantID, orderID)
+	if err != nil || !ok {
+		return OutcomeIgnored, err
+	}
+	if !CanTransition(o.Status, to) {
+		return OutcomeProcessed, nil
+	}
+	return OutcomeProcessed, Transition(ctx, tx, tenantID, &o, to, actor, detail)
+}
+
+// MarkPaid marks a pending order paid when amount and currency match it,
+// keeping the payment intent a later charge.refunded finds it by.
+func MarkPaid(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, amount int64, currency, paymentIntent, actor, detail string) (Outcome, error) {
+	o, ok, err := lockOrder(ctx, tx, tenantID, orderID)
+	if err != nil || !ok {
+		return OutcomeIgnored, err
+	}
+	if amount != o.AmountCents || currency != o.Currency {
+		return OutcomeAmountMismatch, nil
+	}
+	if paymentIntent != "" {
+		if _, err := tx.Exec(ctx, `UPDATE orders SET stripe_payment_intent_id = $3 WHERE tenant_id = $1 AND id = $2
+			AND stripe_payment_intent_id IS NULL`, tenantID, orderID, paymentIntent); err != nil {
+			return "", fmt.Errorf("store payment intent: %w", err)
+		}
+	}
+	if !CanTransition(o.Status, StatusPaid) {
+		return OutcomeProcessed, nil
+	}
+	return OutcomeProcessed, Transition(ctx, tx, tenantID, &o, StatusPaid, actor, detail)
+}
+
+// MarkFailed marks a pending order failed.
+func MarkFailed(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, actor, detail string) (Outcome, error) {
+	return settle(ctx, tx, tenantID, orderID, StatusFailed, actor, detail)
+}
+
+// MarkExpired marks a pending order expired.
+func MarkExpired(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, actor, detail string) (Outcome, error) {
+	return settle(ctx, tx, tenantID, orderID, StatusExpired, actor, detail)
+}
+
+// ApplyRefunded records the total refunded of the order paid by
+// paymentIntent: partially_refunded below its amount, refunded at it. A
+// total not above what is recorded (a late or repeated event) changes
+// nothing.
+func ApplyRefunded(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, paymentIntent string, refunded int64, actor string) (Outcome, error) {
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE tenant_id = $1 AND stripe_payment_intent_id = $2`,
+		tenantID, paymentIntent).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return OutcomeIgnored, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find refunded order: %w", err)
+	}
+	o, ok, err := lockOrder(ctx, tx, tenantID, id)
+	if err != nil || !ok {
+		return OutcomeIgnored, err
+	}
+	return OutcomeProcessed, recordRefund(ctx, tx, tenantID, &o, refunded, actor)
+}
+
+// recordRefund raises a locked order's refunded total to total and moves
+// its status to match; a total not above the recorded one is a no-op.
+func recordRefund(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, total int64, actor string) error {
+	if total <= o.AmountRefundedCents || total > o.AmountCents {
+		return nil
+	}
+	to := StatusPartiallyRefunded
+	if total == o.AmountCents {
+		to = StatusRefunded
+	}
+	if !CanTransition(o.Status, to) {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE orders SET amount_refunded_cents = $3 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, o.ID, total); err != nil {
+		return fmt.Errorf("record refund: %w", err)
+	}
+	detail := fmt.Sprintf("refunded %d of %d %s in total", total, o.AmountCents, o.Currency)
+	o.AmountRefundedCents = total
+	return Transition(ctx, tx, tenantID, o, to, actor, detail)
+}

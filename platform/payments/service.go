@@ -1,0 +1,139 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/secrets"
+)
+
+// Config is how the platform takes payments.
+type Config struct {
+	// Sandbox selects the sandbox provider for every tenant.
+	Sandbox bool
+	// PlatformSecretKey is the platform's Stripe key, used for Connect.
+	PlatformSecretKey string
+	// PlatformWebhookSecret verifies Connect events on the platform endpoint.
+	PlatformWebhookSecret string
+	// SandboxWebhookSecret signs and verifies the sandbox's events.
+	SandboxWebhookSecret string
+	// PublicURL is where clients and Stripe reach the service.
+	PublicURL string
+	// CheckoutTTL is how long a Checkout Session stays open (Stripe allows
+	// 30 minutes to 24 hours); 0 means one hour.
+	CheckoutTTL time.Duration
+}
+
+// Service is the payments side of the platform.
+type Service struct {
+	db       *db.DB
+	box      *secrets.Box
+	provider Provider
+	cfg      Config
+}
+
+// NewService returns the payments service.
+func NewService(d *db.DB, box *secrets.Box, p Provider, cfg Config) *Service {
+	if cfg.CheckoutTTL == 0 {
+		cfg.CheckoutTTL = time.Hour
+	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	return &Service{db: d, box: box, provider: p, cfg: cfg}
+}
+
+// CheckoutTTL is how long new sessions stay open.
+func (s *Service) CheckoutTTL() time.Duration { return s.cfg.CheckoutTTL }
+
+// PlatformWebhookSecret verifies the platform (Connect) endpoint's events.
+func (s *Service) PlatformWebhookSecret() string { return s.cfg.PlatformWebhookSecret }
+
+// Sandbox reports whether the sandbox provider is in use.
+func (s *Service) Sandbox() bool { return s.cfg.Sandbox }
+
+// Account returns the tenant's payment account, or ErrNotConfigured.
+func (s *Service) Account(ctx context.Context, tenantID uuid.UUID) (Account, error) {
+	if s.cfg.Sandbox {
+		return Account{Mode: ModeSandbox, WebhookSecret: s.cfg.SandboxWebhookSecret}, nil
+	}
+	var mode string
+	var keyEnc, whEnc []byte
+	var accountID *string
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT mode, secret_key_enc, webhook_secret_enc, account_id
+			FROM stripe_settings WHERE tenant_id = $1`, tenantID).Scan(&mode, &keyEnc, &whEnc, &accountID)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{Mode: ModeNone}, ErrNotConfigured
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("read stripe settings: %w", err)
+	}
+	if mode == ModeConnect {
+		if s.cfg.PlatformSecretKey == "" {
+			return Account{Mode: ModeNone}, fmt.Errorf("%w: Connect needs the platform's STRIPE_SECRET_KEY", ErrNotConfigured)
+		}
+		return Account{Mode: ModeConnect, SecretKey: s.cfg.PlatformSecretKey, AccountID: *accountID}, nil
+	}
+	key, err := s.box.Open(keyEnc, sealAD(tenantID, "secret_key"))
+	if err != nil {
+		return Account{}, fmt.Errorf("open secret key: %w", err)
+	}
+	wh, err := s.box.Open(whEnc, sealAD(tenantID, "webhook_secret"))
+	if err != nil {
+		return Account{}, fmt.Errorf("open webhook secret: %w", err)
+	}
+	return Account{Mode: ModeOwnKeys, SecretKey: string(key), WebhookSecret: string(wh)}, nil
+}
+
+// sealAD binds a sealed secret to its tenant and field.
+func sealAD(tenantID uuid.UUID, field string) []byte {
+	return []byte(tenantID.String() + "/" + field)
+}
+
+// Customer is what the provider needs to know of a household.
+type Customer struct {
+	ID          uuid.UUID
+	Name, Email string
+}
+
+// EnsureCustomer returns the household's Stripe customer on acct, creating
+// it on first use. It is the one place customers are created: the stored id
+// is reused for every later checkout, and the creation carries an
+// idempotency key derived from the household and the account, so even two
+// concurrent first checkouts make one customer.
+func (s *Service) EnsureCustomer(ctx context.Context, tenantID uuid.UUID, acct Account, c Customer) (string, error) {
+	ref := acct.Ref()
+	var id string
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT stripe_customer_id FROM stripe_customers
+			WHERE tenant_id = $1 AND customer_id = $2 AND account_ref = $3`, tenantID, c.ID, ref).Scan(&id)
+	})
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("read stripe customer: %w", err)
+	}
+	id, err = s.provider.CreateCustomer(ctx, acct, CustomerRequest{
+		IdempotencyKey: "customer:" + tenantID.String() + ":" + c.ID.String() + ":" + ref,
+		HouseholdID:    c.ID.String(), TenantID: tenantID.String(), Name: c.Name, Email: c.Email})
+	if err != nil {
+		return "", err
+	}
+	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO stripe_customers (tenant_id, customer_id, account_ref, stripe_customer_id)
+			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, tenantID, c.ID, ref, id)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("store stripe customer: %w", err)
+	}
+	return id, nil
+}

@@ -1,0 +1,79 @@
+package payments
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// StartRequest starts the payment of one order.
+type StartRequest struct {
+	TenantID   uuid.UUID
+	TenantSlug string
+	OrderID    uuid.UUID
+	Household  Customer
+	Amount     int64
+	Currency   string
+	Product    string
+	// SuccessURL and CancelURL are where Stripe sends the buyer back; the
+	// caller resolves them (the request's, else the tenant's first allowed
+	// origin). Empty ones fall back to the service's public URL.
+	SuccessURL string
+	CancelURL  string
+}
+
+// StartCheckout resolves the tenant's account, reuses or creates the
+// household's customer, and creates the order's Checkout Session under the
+// deterministic idempotency key "checkout-session:<order id>" (a retry of
+// the same order never makes a second session).
+func (s *Service) StartCheckout(ctx context.Context, req StartRequest) (Session, error) {
+	acct, err := s.Account(ctx, req.TenantID)
+	if err != nil {
+		return Session{}, err
+	}
+	customerID, err := s.EnsureCustomer(ctx, req.TenantID, acct, req.Household)
+	if err != nil {
+		return Session{}, err
+	}
+	if req.SuccessURL == "" {
+		req.SuccessURL = s.cfg.PublicURL + "/?checkout=success&order_id=" + req.OrderID.String()
+	}
+	if req.CancelURL == "" {
+		req.CancelURL = s.cfg.PublicURL + "/?checkout=canceled&order_id=" + req.OrderID.String()
+	}
+	return s.provider.CreateSession(ctx, acct, SessionRequest{
+		IdempotencyKey: "checkout-session:" + req.OrderID.String(),
+		TenantID:       req.TenantID.String(), TenantSlug: req.TenantSlug, OrderID: req.OrderID.String(),
+		CustomerID: customerID, AmountCents: req.Amount, Currency: req.Currency, ProductName: req.Product,
+		SuccessURL: req.SuccessURL, CancelURL: req.CancelURL,
+		ExpiresAt: time.Now().Add(s.cfg.CheckoutTTL).Truncate(time.Second),
+	})
+}
+
+// GetSession reads one of the tenant's sessions.
+func (s *Service) GetSession(ctx context.Context, tenantID uuid.UUID, id string) (Session, error) {
+	acct, err := s.Account(ctx, tenantID)
+	if err != nil {
+		return Session{}, err
+	}
+	return s.provider.GetSession(ctx, acct, id)
+}
+
+// ExpireSession expires one of the tenant's open sessions.
+func (s *Service) ExpireSession(ctx context.Context, tenantID uuid.UUID, id string) (Session, error) {
+	acct, err := s.Account(ctx, tenantID)
+	if err != nil {
+		return Session{}, err
+	}
+	return s.provider.ExpireSession(ctx, acct, id)
+}
+
+// Refund refunds amount of a payment intent under the given idempotency key.
+func (s *Service) Refund(ctx context.Context, tenantID uuid.UUID, req RefundRequest) (string, error) {
+	acct, err := s.Account(ctx, tenantID)
+	if err != nil {
+		return "", err
+	}
+	return s.provider.Refund(ctx, acct, req)
+}

@@ -1,0 +1,146 @@
+package payments
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+)
+
+// Stripe is the Stripe provider. It keeps one stripe-go client per secret
+// key; the API base is overridable (tests use stripe-mock).
+type Stripe struct {
+	apiURL  string
+	http    *http.Client
+	clients sync.Map // secret key -> *client.API
+}
+
+// NewStripe returns the Stripe provider; apiURL "" means Stripe's own.
+func NewStripe(apiURL string) *Stripe {
+	return &Stripe{apiURL: apiURL, http: &http.Client{Timeout: 20 * time.Second}}
+}
+
+func (s *Stripe) client(key string) *client.API {
+	if c, ok := s.clients.Load(key); ok {
+		return c.(*client.API)
+	}
+	cfg := &stripe.BackendConfig{HTTPClient: s.http, MaxNetworkRetries: stripe.Int64(1),
+		LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelError}}
+	if s.apiURL != "" {
+		cfg.URL = stripe.String(s.apiURL)
+	}
+	c := client.New(key, stripe.NewBackendsWithConfig(cfg))
+	actual, _ := s.clients.LoadOrStore(key, c)
+	return actual.(*client.API)
+}
+
+// params fills what every request carries: context, idempotency key and,
+// for Connect, the connected account.
+func params(ctx context.Context, p *stripe.Params, acct Account, idempotencyKey string) {
+	p.Context = ctx
+	if idempotencyKey != "" {
+		p.SetIdempotencyKey(idempotencyKey)
+	}
+	if acct.Mode == ModeConnect {
+		p.SetStripeAccount(acct.AccountID)
+	}
+}
+
+// CreateCustomer creates a Stripe customer for a household.
+func (s *Stripe) CreateCustomer(ctx context.Context, acct Account, req CustomerRequest) (string, error) {
+	p := &stripe.CustomerParams{Name: stripe.String(req.Name), Email: stripe.String(req.Email)}
+	p.AddMetadata("household_id", req.HouseholdID)
+	p.AddMetadata("tenant_id", req.TenantID)
+	params(ctx, &p.Params, acct, req.IdempotencyKey)
+	c, err := s.client(acct.SecretKey).Customers.New(p)
+	if err != nil {
+		return "", fmt.Errorf("%w: create customer: %v", ErrProvider, err)
+	}
+	return c.ID, nil
+}
+
+// CreateSession creates a Checkout Session in payment mode for one order.
+// The order and tenant ids ride in client_reference_id and in the metadata
+// of both the session and its payment intent.
+func (s *Stripe) CreateSession(ctx context.Context, acct Account, req SessionRequest) (Session, error) {
+	meta := map[string]string{"order_id": req.OrderID, "tenant_id": req.TenantID}
+	p := &stripe.CheckoutSessionParams{
+		Mode:              stripe.String(string(stripe.CheckoutSessionModePayment)),
+		ClientReferenceID: stripe.String(req.OrderID),
+		Customer:          stripe.String(req.CustomerID),
+		SuccessURL:        stripe.String(req.SuccessURL),
+		CancelURL:         stripe.String(req.CancelURL),
+		ExpiresAt:         stripe.Int64(req.ExpiresAt.Unix()),
+		Metadata:          meta,
+		PaymentIntentData: &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: meta},
+		LineItems: []*stripe.CheckoutSessionLineItemParams{{
+			Quantity: stripe.Int64(1),
+			PriceData: &stripe.CheckoutSessionLineItemPriceDataParams{
+				Currency:   stripe.String(req.Currency),
+				UnitAmount: stripe.Int64(req.AmountCents),
+				ProductData: &stripe.CheckoutSessionLineItemPriceDataProductDataParams{
+					Name: stripe.String(req.ProductName),
+				},
+			},
+		}},
+	}
+	if req.Description != "" {
+		p.LineItems[0].PriceData.ProductData.Description = stripe.String(req.Description)
+	}
+	params(ctx, &p.Params, acct, req.IdempotencyKey)
+	cs, err := s.client(acct.SecretKey).CheckoutSessions.New(p)
+	if err != nil {
+		return Session{}, fmt.Errorf("%w: create checkout session: %v", ErrProvider, err)
+	}
+	return sessionOf(cs), nil
+}
+
+// GetSession reads a Checkout Session.
+func (s *Stripe) GetSession(ctx context.Context, acct Account, id string) (Session, error) {
+	p := &stripe.CheckoutSessionParams{}
+	params(ctx, &p.Params, acct, "")
+	cs, err := s.client(acct.SecretKey).CheckoutSessions.Get(id, p)
+	if err != nil {
+		return Session{}, fmt.Errorf("%w: get checkout session: %v", ErrProvider, err)
+	}
+	return sessionOf(cs), nil
+}
+
+// ExpireSession expires an open Checkout Session.
+func (s *Stripe) ExpireSession(ctx context.Context, acct Account, id string) (Session, error) {
+	p := &stripe.CheckoutSessionExpireParams{}
+	params(ctx, &p.Params, acct, "expire:"+id)
+	cs, err := s.client(acct.SecretKey).CheckoutSessions.Expire(id, p)
+	if err != nil {
+		return Session{}, fmt.Errorf("%w: expire checkout session: %v", ErrProvider, err)
+	}
+	return sessionOf(cs), nil
+}
+
+// Refund refunds part or all of a payment intent.
+func (s *Stripe) Refund(ctx context.Context, acct Account, req RefundRequest) (string, error) {
+	p := &stripe.RefundParams{PaymentIntent: stripe.String(req.PaymentIntentID), Amount: stripe.Int64(req.AmountCents)}
+	p.AddMetadata("order_id", req.OrderID)
+	params(ctx, &p.Params, acct, req.IdempotencyKey)
+	r, err := s.client(acct.SecretKey).Refunds.New(p)
+	if err != nil {
+		return "", fmt.Errorf("%w: refund: %v", ErrProvider, err)
+	}
+	return r.ID, nil
+}
+
+func sessionOf(cs *stripe.CheckoutSession) Session {
+	s := Session{ID: cs.ID, URL: cs.URL, Status: string(cs.Status), PaymentStatus: string(cs.PaymentStatus),
+		AmountTotal: cs.AmountTotal, Currency: string(cs.Currency)}
+	if cs.PaymentIntent != nil {
+		s.PaymentIntentID = cs.PaymentIntent.ID
+	}
+	if cs.ExpiresAt > 0 {
+		s.ExpiresAt = time.Unix(cs.ExpiresAt, 0).UTC()
+	}
+	return s
+}

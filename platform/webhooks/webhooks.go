@@ -1,0 +1,156 @@
+// Package webhooks receives Stripe events. Every event is verified with the
+// tenant's (or, for Connect, the platform's) signing secret before anything
+// is parsed or written; then its id is recorded and its effect applied in one
+// tenant transaction, so a redelivered event finds its id and changes
+// nothing, and concurrent deliveries of one event apply it once.
+//
+// Events of any API version are accepted: the handler reads only a handful
+// of long-stable fields (ids, metadata, payment_status, amounts, currency,
+// payment_intent) from the raw object instead of decoding it into the
+// library's types, so a version difference cannot break or mis-settle it.
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/payments"
+)
+
+// Outcomes beyond those of orders.Outcome.
+const (
+	OutcomeDuplicate        orders.Outcome = "duplicate"
+	OutcomeInvalidSignature orders.Outcome = "invalid_signature"
+	OutcomeError            orders.Outcome = "error"
+)
+
+var (
+	// ErrBadSignature: the signature is missing, wrong, or too old; nothing
+	// was parsed or written.
+	ErrBadSignature = errors.New("webhooks: invalid signature")
+	// ErrBadPayload: the signed body is not a Stripe event.
+	ErrBadPayload = errors.New("webhooks: invalid event payload")
+)
+
+// Tolerance is how old a signature's timestamp may be (Stripe's default).
+const Tolerance = 5 * time.Minute
+
+// Result says what became of one delivery.
+type Result struct {
+	TenantID uuid.UUID
+	EventID  string
+	Type     string
+	Outcome  orders.Outcome
+}
+
+// Handler verifies and applies events.
+type Handler struct {
+	db       *db.DB
+	payments *payments.Service
+	log      *slog.Logger
+}
+
+// NewHandler returns a webhook handler.
+func NewHandler(d *db.DB, p *payments.Service, log *slog.Logger) *Handler {
+	return &Handler{db: d, payments: p, log: log}
+}
+
+// Tenant handles an event posted to a tenant's endpoint, signed with the
+// tenant's own webhook secret (the sandbox's in sandbox mode).
+func (h *Handler) Tenant(ctx context.Context, tenantID uuid.UUID, payload []byte, signature string) (Result, error) {
+	acct, err := h.payments.Account(ctx, tenantID)
+	if err != nil && !errors.Is(err, payments.ErrNotConfigured) {
+		return Result{TenantID: tenantID, Outcome: OutcomeError}, err
+	}
+	event, err := verify(payload, signature, acct.WebhookSecret)
+	if err != nil {
+		return Result{TenantID: tenantID, Outcome: OutcomeInvalidSignature}, err
+	}
+	return h.process(ctx, tenantID, event)
+}
+
+// Platform handles a Connect event posted to the platform endpoint, signed
+// with the platform's secret and routed by event.account. An account no
+// league uses is ignored.
+func (h *Handler) Platform(ctx context.Context, payload []byte, signature string) (Result, error) {
+	event, err := verify(payload, signature, h.payments.PlatformWebhookSecret())
+	if err != nil {
+		return Result{Outcome: OutcomeInvalidSignature}, err
+	}
+	res := Result{EventID: event.ID, Type: string(event.Type), Outcome: orders.OutcomeIgnored}
+	if event.Account == "" {
+		return res, nil
+	}
+	tenantID, ok, err := h.payments.TenantForAccount(ctx, event.Account)
+	if err != nil {
+		res.Outcome = OutcomeError
+		return res, err
+	}
+	if !ok {
+		h.log.Warn("webhook for an unknown Connect account", "account", event.Account, "event_id", event.ID)
+		return res, nil
+	}
+	return h.process(ctx, tenantID, event)
+}
+
+// verify checks the Stripe-Signature header (every v1 signature in it, so a
+// secret rotation's two signatures work) and decodes the event envelope.
+func verify(payload []byte, signature, secret string) (stripe.Event, error) {
+	if secret == "" {
+		return stripe.Event{}, fmt.Errorf("%w: no webhook secret is configured for this endpoint", ErrBadSignature)
+	}
+	event, err := webhook.ConstructEventWithOptions(payload, signature, secret,
+		webhook.ConstructEventOptions{Tolerance: Tolerance, IgnoreAPIVersionMismatch: true})
+	switch {
+	case errors.Is(err, webhook.ErrNotSigned), errors.Is(err, webhook.ErrInvalidHeader),
+		errors.Is(err, webhook.ErrNoValidSignature), errors.Is(err, webhook.ErrTooOld):
+		return stripe.Event{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
+	case err != nil:
+		return stripe.Event{}, fmt.Errorf("%w: %v", ErrBadPayload, err)
+	case event.ID == "" || event.Type == "" || event.Data == nil:
+		return stripe.Event{}, fmt.Errorf("%w: not a Stripe event", ErrBadPayload)
+	}
+	return event, nil
+}
+
+// process records the event id and applies the event in one transaction.
+func (h *Handler) process(ctx context.Context, tenantID uuid.UUID, event stripe.Event) (Result, error) {
+	res := Result{TenantID: tenantID, EventID: event.ID, Type: string(event.Type)}
+	err := h.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO webhook_events (tenant_id, event_id, type, outcome)
+			VALUES ($1, $2, $3, 'processing') ON CONFLICT DO NOTHING`, tenantID, event.ID, string(event.Type))
+		if err != nil {
+			return fmt.Errorf("record event: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			res.Outcome = OutcomeDuplicate
+			return nil
+		}
+		outcome, orderID, err := apply(ctx, tx, tenantID, event)
+		if err != nil {
+			return err
+		}
+		res.Outcome = outcome
+		_, err = tx.Exec(ctx, `UPDATE webhook_events SET outcome = $3, order_id = $4 WHERE tenant_id = $1 AND event_id = $2`,
+			tenantID, event.ID, string(outcome), orderID)
+		return err
+	})
+	if err != nil {
+		res.Outcome = OutcomeError
+		return res, fmt.Errorf("process event %s: %w", event.ID, err)
+	}
+	if res.Outcome == orders.OutcomeIgnored || res.Outcome == orders.OutcomeAmountMismatch {
+		h.log.Warn("webhook event not applied", "tenant_id", tenantID, "event_id", event.ID, "type", event.Type, "outcome", res.Outcome)
+	}
+	return res, nil
+}
