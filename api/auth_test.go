@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"reflect"
@@ -18,29 +16,13 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/leaguepay/checkout/api"
-	"github.com/leaguepay/checkout/platform/catalog"
-	"github.com/leaguepay/checkout/platform/customers"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
-	"github.com/leaguepay/checkout/platform/orders"
-	"github.com/leaguepay/checkout/producttypes"
-	"github.com/leaguepay/checkout/producttypes/contract"
-	"github.com/leaguepay/checkout/producttypes/jersey"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 // newEnvWithPlatformToken is newEnv with another platform token ("": the
 // platform API is disabled).
 func newEnvWithPlatformToken(t *testing.T, token string) *env {
 	t.Helper()
-	d := dbtest.DB(t)
-	reg := producttypes.NewRegistry()
-	reg.Register(jersey.New(), contract.New())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cat := catalog.NewService(d, reg)
-	app := api.New(api.Deps{DB: d, Registry: reg, Tenants: tenants.NewStore(d), Catalog: cat,
-		Customers: customers.NewStore(d), Orders: orders.NewService(d, cat, log), Log: log,
-		PlatformToken: token, BuyerRateLimit: 100000})
-	return &env{t: t, app: app}
+	return &env{t: t, app: buildApp(t, func(d *api.Deps) { d.PlatformToken = token })}
 }
 
 // authRank orders the roles as the contract does: each may do what the
@@ -69,7 +51,7 @@ func TestAuthRoles(t *testing.T) {
 		for _, k := range []struct{ role, key string }{{"viewer", w.Viewer}, {"manager", w.Manager}, {"admin", w.Admin}} {
 			if authRank[k.role] >= authRank[r.need] {
 				t.Run(fmt.Sprintf("a %s may %s", k.role, r), func(t *testing.T) {
-					res := e.do(r.method, r.url(w.Base, r.id(w)), r.body, bearer(k.key)...)
+					res := e.do(r.method, r.url(w.Base, r.id(w)), r.payload(w), bearer(k.key)...)
 					if res.Status != r.ok {
 						t.Errorf("status %d, want %d: %s", res.Status, r.ok, res.Body)
 					}
@@ -77,7 +59,7 @@ func TestAuthRoles(t *testing.T) {
 				continue
 			}
 			t.Run(fmt.Sprintf("a %s may not %s", k.role, r), func(t *testing.T) {
-				res := e.do(r.method, r.url(w.Base, r.id(w)), r.body, bearer(k.key)...)
+				res := e.do(r.method, r.url(w.Base, r.id(w)), r.payload(w), bearer(k.key)...)
 				isoProblem(t, res, 403, "/problems/forbidden")
 			})
 		}
@@ -110,7 +92,7 @@ func TestAuthMissingOrInvalidCredentials(t *testing.T) {
 	for _, r := range isoAdminRoutes {
 		for _, c := range creds {
 			t.Run(fmt.Sprintf("%s with %s is unauthorized", r, c.name), func(t *testing.T) {
-				res := e.do(r.method, r.url(w.Base, r.id(w)), r.body, c.headers...)
+				res := e.do(r.method, r.url(w.Base, r.id(w)), r.payload(w), c.headers...)
 				isoProblem(t, res, 401, "/problems/unauthorized")
 				if got := res.JSON(); !reflect.DeepEqual(got, want) {
 					t.Errorf("problem %v, want %v", got, want)

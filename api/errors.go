@@ -74,7 +74,8 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		p := problemFor(err)
 		if p.Status >= 500 && p.Status != 501 {
-			log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", p.Status, "err", err)
+			log.ErrorContext(c.UserContext(), "request failed", "request_id", RequestID(c.UserContext()),
+				"method", c.Method(), "path", c.Path(), "status", p.Status, "err", err)
 		}
 		if p.Status == 401 {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer`)

@@ -20,15 +20,35 @@ import (
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db/dbtest"
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/payments"
+	"github.com/leaguepay/checkout/platform/payments/stripemock"
+	"github.com/leaguepay/checkout/platform/secrets"
+	"github.com/leaguepay/checkout/platform/webhooks"
 	"github.com/leaguepay/checkout/producttypes"
 	"github.com/leaguepay/checkout/producttypes/contract"
 	"github.com/leaguepay/checkout/producttypes/jersey"
 	"github.com/leaguepay/checkout/tenants"
 )
 
-func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+// TestMain gives the package its own database and one stripe-mock process
+// that every test's Stripe calls go to.
+func TestMain(m *testing.M) {
+	os.Exit(stripemock.Main(func() int { return dbtest.Run(m) }))
+}
 
 const platformToken = "test-platform-token"
+
+// The payment configuration of every test app, as cmd/checkout reads it from
+// CHECKOUT_ENCRYPTION_KEY, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and
+// CHECKOUT_PUBLIC_URL.
+var (
+	testEncryptionKey = []byte("0123456789abcdef0123456789abcdef")
+	testPayments      = payments.Config{
+		PlatformSecretKey:     "sk_test_platform0123456789",
+		PlatformWebhookSecret: "whsec_platformtest0123456789",
+		PublicURL:             "http://checkout.test",
+	}
+)
 
 // env is a running API over the package's database.
 type env struct {
@@ -41,9 +61,10 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, app: buildApp(t, nil)}
 }
 
-// buildApp wires the API over the package's database the way cmd/checkout
-// does; tweak, when not nil, adjusts the dependencies first (another
-// platform token, a lower rate limit).
+// buildApp wires the API over the package's database the way cmd/checkout's
+// wire does, with Stripe calls going to the package's stripe-mock; tweak,
+// when not nil, adjusts the dependencies first (another platform token, a
+// lower rate limit, or, through withPayments, another provider or Box).
 func buildApp(tb testing.TB, tweak func(*api.Deps)) *fiber.App {
 	tb.Helper()
 	d := dbtest.DB(tb)
@@ -52,12 +73,39 @@ func buildApp(tb testing.TB, tweak func(*api.Deps)) *fiber.App {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cat := catalog.NewService(d, reg)
 	deps := api.Deps{DB: d, Registry: reg, Tenants: tenants.NewStore(d), Catalog: cat,
-		Customers: customers.NewStore(d), Orders: orders.NewService(d, cat, log), Log: log,
-		PlatformToken: platformToken, BuyerRateLimit: 100000}
+		Customers: customers.NewStore(d), Log: log, PlatformToken: platformToken, BuyerRateLimit: 100000}
+	wirePayments(&deps, testBox(tb), payments.NewStripe(stripemock.URL(tb)))
 	if tweak != nil {
 		tweak(&deps)
 	}
 	return api.New(deps)
+}
+
+// testBox is the Box of CHECKOUT_ENCRYPTION_KEY=testEncryptionKey.
+func testBox(tb testing.TB) *secrets.Box {
+	tb.Helper()
+	box, err := secrets.NewBox(testEncryptionKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return box
+}
+
+// wirePayments builds the payment side of deps over deps.DB as wire does:
+// the payments service over box and provider, the order service selling
+// through it, and the webhook handler.
+func wirePayments(deps *api.Deps, box *secrets.Box, provider payments.Provider) {
+	pay := payments.NewService(deps.DB, box, provider, testPayments)
+	deps.Payments = pay
+	deps.Orders = orders.NewService(deps.DB, deps.Catalog, deps.Log).WithGateway(pay)
+	deps.Webhooks = webhooks.NewHandler(deps.DB, pay, deps.Log)
+}
+
+// withPayments is a tweak that rewires the payment side over another Box or
+// provider (a Box without a key, a provider that cannot be reached, one
+// whose calls are observed).
+func withPayments(box *secrets.Box, provider payments.Provider) func(*api.Deps) {
+	return func(d *api.Deps) { wirePayments(d, box, provider) }
 }
 
 // resp is a decoded response.

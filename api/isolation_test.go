@@ -32,6 +32,9 @@ type isoTenant struct {
 	OrderID    string // the household's paid order
 	PendingID  string // a pending order of another household
 	KeyID      string // a spare viewer API key
+	Keys       stripeKeys
+	KitID      string // a priced, unnumbered jersey
+	PaidID     string // a card-paid order of the kit by a third household
 }
 
 // isoTenant provisions a league with every object of isoTenant.
@@ -46,12 +49,19 @@ func (e *env) isoTenant() isoTenant {
 	w.PendingID = e.isoPendingOrder(w.league, w.ProductID)
 	w.KeyID = e.must(201, "POST", "/v1/platform/tenants/"+w.Slug+"/api-keys",
 		map[string]any{"role": "viewer", "name": "spare"}, bearer(platformToken)...).JSON()["id"].(string)
+	w.Keys = e.ownKeys(w.league)
+	w.KitID = e.pricedKit(w.league, "Kit", 2500)
+	paid := e.pendingOrder(w.league, w.KitID)
+	r := e.deliver(w.Base+"/webhooks/stripe", sessionEvent("checkout.session.completed", paid, w.ID, "paid"), w.Keys.WebhookSecret)
+	if r.Status != 200 {
+		e.t.Fatalf("pay the kit: %d %s", r.Status, r.Body)
+	}
+	w.PaidID = paid["id"].(string)
 	return w
 }
 
 // isoPendingOrder imports a pending order of a new household and returns its
-// id. Without a payment provider no API request leaves an order pending, and
-// the legacy import is the one other way orders are made.
+// id: a pending order without a Checkout Session, as legacy imports make.
 func (e *env) isoPendingOrder(l league, productID string) string {
 	e.t.Helper()
 	d := dbtest.DB(e.t)
@@ -85,13 +95,21 @@ type isoRoute struct {
 	path   string                 // under /v1/tenants/{tenant}/admin; {id} is target's object
 	need   string                 // the lowest role allowed
 	target func(isoTenant) string // the object the route addresses (nil: none)
-	body   any
-	ok     int // the status an allowed caller gets on a fresh isoTenant
+	body   any                    // a value, or a func(isoTenant) any making it
+	ok     int                    // the status an allowed caller gets on a fresh isoTenant
 	// stub marks a documented route whose handler is apperr.ErrNotImplemented
 	// in this build: only authentication and role are checked, never the id,
 	// and its ok is 501 until it lands (then: the contract's status, and the
 	// id tests cover it once stub is dropped).
 	stub bool
+}
+
+// payload is the route's body for league w.
+func (r isoRoute) payload(w isoTenant) any {
+	if fn, ok := r.body.(func(isoTenant) any); ok {
+		return fn(w)
+	}
+	return r.body
 }
 
 func (r isoRoute) String() string { return r.method + " " + r.path }
@@ -114,6 +132,13 @@ func isoCustomer(w isoTenant) string { return w.CustomerID }
 func isoOrder(w isoTenant) string    { return w.OrderID }
 func isoPending(w isoTenant) string  { return w.PendingID }
 func isoKey(w isoTenant) string      { return w.KeyID }
+func isoPaid(w isoTenant) string     { return w.PaidID }
+
+// isoOwnKeys is a PUT /stripe body re-saving w's own keys, so the route
+// table leaves its webhook secret as it was.
+func isoOwnKeys(w isoTenant) any {
+	return map[string]any{"secret_key": w.Keys.SecretKey, "webhook_secret": w.Keys.WebhookSecret}
+}
 
 // isoAdminRoutes is every route of the tenant admin API, in routes.go order.
 // Rows run in this order against one isoTenant, viewer then manager then
@@ -132,9 +157,9 @@ var isoAdminRoutes = []isoRoute{
 	{method: "GET", path: "/orders.csv", need: "viewer", ok: 200},
 	{method: "GET", path: "/orders/{id}", need: "viewer", target: isoOrder, ok: 200},
 	{method: "POST", path: "/orders/{id}/cancel", need: "admin", target: isoPending, ok: 200},
-	{method: "POST", path: "/orders/{id}/refund", need: "admin", target: isoOrder, body: map[string]any{}, ok: 501, stub: true},
-	{method: "GET", path: "/stripe", need: "admin", ok: 501, stub: true},
-	{method: "PUT", path: "/stripe", need: "admin", body: map[string]any{"account_id": "acct_123"}, ok: 501, stub: true},
+	{method: "POST", path: "/orders/{id}/refund", need: "admin", target: isoPaid, body: map[string]any{}, ok: 200},
+	{method: "GET", path: "/stripe", need: "admin", ok: 200},
+	{method: "PUT", path: "/stripe", need: "admin", body: isoOwnKeys, ok: 204},
 	{method: "GET", path: "/api-keys", need: "admin", ok: 200},
 	{method: "POST", path: "/api-keys", need: "admin", body: map[string]any{"role": "viewer", "name": "ci"}, ok: 201},
 	{method: "DELETE", path: "/api-keys/{id}", need: "admin", target: isoKey, ok: 204},
@@ -192,7 +217,7 @@ func (e *env) isoSnapshot(w isoTenant) string {
 	e.t.Helper()
 	var b strings.Builder
 	for _, p := range []string{"/products", "/products/" + w.ProductID, "/customers/" + w.CustomerID,
-		"/orders", "/orders/" + w.OrderID, "/orders/" + w.PendingID, "/api-keys"} {
+		"/orders", "/orders/" + w.OrderID, "/orders/" + w.PendingID, "/orders/" + w.PaidID, "/stripe", "/api-keys"} {
 		r := e.do("GET", w.Base+"/admin"+p, nil, bearer(w.Admin)...)
 		fmt.Fprintf(&b, "%s %d %s\n", p, r.Status, r.Body)
 	}
@@ -209,7 +234,7 @@ func TestIsolationOtherLeaguesKeysAreForbidden(t *testing.T) {
 	for _, r := range isoAdminRoutes {
 		for _, k := range []struct{ role, key string }{{"admin", b.Admin}, {"manager", b.Manager}, {"viewer", b.Viewer}} {
 			t.Run(fmt.Sprintf("league B's %s key on league A's %s is forbidden", k.role, r), func(t *testing.T) {
-				res := e.do(r.method, r.url(a.Base, r.id(a)), r.body, bearer(k.key)...)
+				res := e.do(r.method, r.url(a.Base, r.id(a)), r.payload(a), bearer(k.key)...)
 				isoProblem(t, res, 403, "/problems/forbidden")
 			})
 		}
@@ -231,7 +256,7 @@ func TestIsolationOtherLeaguesIDsAreNotFound(t *testing.T) {
 			continue
 		}
 		t.Run(fmt.Sprintf("%s with league B's id under league A's path is not found", r), func(t *testing.T) {
-			res := e.do(r.method, r.url(a.Base, r.id(b)), r.body, bearer(a.Admin)...)
+			res := e.do(r.method, r.url(a.Base, r.id(b)), r.payload(a), bearer(a.Admin)...)
 			isoProblem(t, res, 404, "/problems/not-found")
 		})
 	}
@@ -312,7 +337,7 @@ func TestIsolationListings(t *testing.T) {
 	a, b := e.isoTenant(), e.isoTenant()
 
 	// Every id of league B's, which must never show in league A's listings.
-	foreign := []string{b.ID, b.Slug, b.ProductID, b.CustomerID, b.OrderID, b.PendingID}
+	foreign := []string{b.ID, b.Slug, b.ProductID, b.CustomerID, b.OrderID, b.PendingID, b.KitID, b.PaidID}
 	foreign = append(foreign, isoDataIDs(e.must(200, "GET", b.Base+"/admin/api-keys", nil, bearer(b.Admin)...))...)
 
 	cases := []struct {
@@ -324,15 +349,15 @@ func TestIsolationListings(t *testing.T) {
 		count int
 	}{
 		{"the admin product listing holds only league A's products", "/admin/products", a.Viewer, false,
-			[]string{a.ProductID}, 1},
+			[]string{a.ProductID, a.KitID}, 2},
 		{"the admin order listing holds only league A's orders", "/admin/orders", a.Viewer, false,
-			[]string{a.OrderID, a.PendingID}, 2},
+			[]string{a.OrderID, a.PendingID, a.PaidID}, 3},
 		{"the order export holds only league A's orders", "/admin/orders.csv", a.Viewer, true,
-			[]string{a.OrderID, a.PendingID}, 2},
+			[]string{a.OrderID, a.PendingID, a.PaidID}, 3},
 		{"the API key listing holds only league A's keys", "/admin/api-keys", a.Admin, false,
 			[]string{a.KeyID}, 4},
 		{"the buyer's catalog holds only league A's products", "/products", "", false,
-			[]string{a.ProductID}, 1},
+			[]string{a.ProductID, a.KitID}, 2},
 		{"filtering league A's orders by league B's customer finds nothing", "/admin/orders?customer_id=" + b.CustomerID,
 			a.Viewer, false, nil, 0},
 		{"filtering league A's orders by league B's product finds nothing", "/admin/orders?product_id=" + b.ProductID,
@@ -388,7 +413,7 @@ func TestIsolationMalformedPaths(t *testing.T) {
 		}
 		for _, bad := range badIDs {
 			t.Run(fmt.Sprintf("%s with %s for the id is not found", r, bad.name), func(t *testing.T) {
-				isoProblem(t, e.do(r.method, r.url(a.Base, bad.id), r.body, bearer(a.Admin)...), 404, "/problems/not-found")
+				isoProblem(t, e.do(r.method, r.url(a.Base, bad.id), r.payload(a), bearer(a.Admin)...), 404, "/problems/not-found")
 			})
 		}
 	}
@@ -427,23 +452,40 @@ func isoSlugRoutes(w isoTenant) []isoSlugRoute {
 		{"GET", "/v1/tenants/:tenant/products/" + w.ProductID, nil, nil},
 		{"POST", "/v1/tenants/:tenant/checkout", map[string]any{"registration_token": w.Token, "product_id": w.ProductID}, nil},
 		{"GET", "/v1/tenants/:tenant/orders", nil, []string{"X-Registration-Token", w.Token}},
+		// Stripe's: signed with the league's webhook secret, not a key.
+		{"POST", "/v1/tenants/:tenant/webhooks/stripe", isoIgnoredEvent, []string{"Stripe-Signature", sign(isoIgnoredEvent, w.Keys.WebhookSecret)}},
 	}
 	for _, r := range isoAdminRoutes {
-		routes = append(routes, isoSlugRoute{r.method, r.url("/v1/tenants/:tenant", r.id(w)), r.body, bearer(w.Admin)})
+		routes = append(routes, isoSlugRoute{r.method, r.url("/v1/tenants/:tenant", r.id(w)), r.payload(w), bearer(w.Admin)})
 	}
 	return routes
+}
+
+// isoIgnoredEvent is a Stripe event the webhook answers 200 and ignores.
+var isoIgnoredEvent = stripeEvent{ID: "evt_test_iso_ignored", Type: "customer.created",
+	Object: map[string]any{"id": "cus_test_iso", "object": "customer"}}.payload()
+
+// isoStripeRoutes are the routes that name no tenant and take no key:
+// Stripe's platform (Connect) webhook, signed with the platform's secret.
+func isoStripeRoutes() []isoSlugRoute {
+	return []isoSlugRoute{
+		{"POST", "/v1/webhooks/stripe", isoIgnoredEvent, []string{"Stripe-Signature", sign(isoIgnoredEvent, testPayments.PlatformWebhookSecret)}},
+	}
 }
 
 // TestIsolationRouteTablesAreComplete keeps the tables above in step with
 // routes.go: a new route fails here until it has a row.
 func TestIsolationRouteTablesAreComplete(t *testing.T) {
 	e := newEnv(t)
-	placeholders := isoTenant{ProductID: ":id", CustomerID: ":id", OrderID: ":id", PendingID: ":id", KeyID: ":id"}
+	placeholders := isoTenant{ProductID: ":id", CustomerID: ":id", OrderID: ":id", PendingID: ":id", KeyID: ":id", PaidID: ":id"}
 	tabled := map[string]bool{}
 	for _, r := range isoSlugRoutes(placeholders) {
 		tabled[r.method+" "+r.path] = true
 	}
 	for _, r := range authPlatformRoutes(":tenant") {
+		tabled[r.method+" "+r.path] = true
+	}
+	for _, r := range isoStripeRoutes() {
 		tabled[r.method+" "+r.path] = true
 	}
 	registered := map[string]bool{}
@@ -466,4 +508,61 @@ func TestIsolationRouteTablesAreComplete(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestIsolationWebhooks(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.isoTenant(), e.isoTenant()
+	su := asSuperuser(t)
+	order := e.pendingOrder(a.league, a.KitID)
+	paid := sessionEvent("checkout.session.completed", order, a.ID, "paid")
+	before := e.isoSnapshot(a)
+
+	refused := []struct {
+		name, path, secret string
+	}{
+		{"league B's valid signature on league A's webhook path", a.Base + "/webhooks/stripe", b.Keys.WebhookSecret},
+		{"league A's own signature on league B's webhook path", b.Base + "/webhooks/stripe", a.Keys.WebhookSecret},
+		{"league A's signature on the platform's Connect path", "/v1/webhooks/stripe", a.Keys.WebhookSecret},
+		{"the platform's signature on league A's webhook path", a.Base + "/webhooks/stripe", testPayments.PlatformWebhookSecret},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name+" is a 400 that records nothing", func(t *testing.T) {
+			r := e.deliver(tc.path, paid, tc.secret)
+			isoProblem(t, r, 400, "/problems/bad-request")
+			if n := su.eventRows(paid.ID); n != 0 {
+				t.Errorf("%d webhook_events rows", n)
+			}
+		})
+	}
+	t.Run("league B's endpoint ignores an event naming league A's tenant and order", func(t *testing.T) {
+		ev := sessionEvent("checkout.session.completed", order, a.ID, "paid")
+		r := e.deliver(b.Base+"/webhooks/stripe", ev, b.Keys.WebhookSecret)
+		if r.Status != 200 || r.JSON()["outcome"] != "ignored" {
+			t.Errorf("status %d: %s", r.Status, r.Body)
+		}
+	})
+	t.Run("league B's endpoint ignores league A's order id under league B's tenant id", func(t *testing.T) {
+		ev := sessionEvent("checkout.session.completed", order, b.ID, "paid")
+		r := e.deliver(b.Base+"/webhooks/stripe", ev, b.Keys.WebhookSecret)
+		if r.Status != 200 || r.JSON()["outcome"] != "ignored" {
+			t.Errorf("status %d: %s", r.Status, r.Body)
+		}
+	})
+	t.Run("league A's order and data are unchanged", func(t *testing.T) {
+		if got := e.order(a.league, order["id"]); got["status"] != "pending" || len(got["events"].([]any)) != 1 {
+			t.Errorf("order %v", got)
+		}
+		if after := e.isoSnapshot(a); after != before {
+			t.Errorf("league A changed:\nbefore:\n%s\nafter:\n%s", before, after)
+		}
+	})
+	t.Run("league A's own signature still settles its order", func(t *testing.T) {
+		if r := e.deliver(a.Base+"/webhooks/stripe", paid, a.Keys.WebhookSecret); r.Status != 200 || r.JSON()["outcome"] != "processed" {
+			t.Fatalf("status %d: %s", r.Status, r.Body)
+		}
+		if got := e.order(a.league, order["id"]); got["status"] != "paid" {
+			t.Errorf("order %v", got)
+		}
+	})
 }

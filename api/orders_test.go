@@ -18,9 +18,9 @@ import (
 )
 
 // newEnvWithOrders is newEnv that also hands out the order service, for
-// orders the HTTP API cannot make yet: a pending order needs a priced
-// checkout, which is a 501 until the payment provider lands, so tests make
-// them with the legacy importer (what `checkout import orders` runs).
+// orders the HTTP API does not make: legacy orders with a chosen status and
+// creation time, made with the legacy importer (what `checkout import
+// orders` runs).
 func newEnvWithOrders(t *testing.T) (*env, *orders.Service) {
 	t.Helper()
 	var svc *orders.Service
@@ -392,25 +392,20 @@ func TestOrderDetailAndCancel(t *testing.T) {
 	})
 }
 
-func TestPricedCheckoutIsNotImplemented(t *testing.T) {
+func TestPricedCheckoutNeedsStripeSettings(t *testing.T) {
 	e := newEnv(t)
 	l := e.newLeague()
 	kit := e.product(l, map[string]any{"type": "jersey", "name": "Paid kit", "price_cents": 2500, "config": jerseyConfig})["id"].(string)
 	home := e.product(l, freeJersey("Home"))["id"].(string)
 	_, token, _ := e.household(l, "Ann")
 	_, otherToken, _ := e.household(l, "Ben")
+	body := map[string]any{"registration_token": token, "product_id": kit, "custom_data": jerseyData(11)}
 
 	for _, key := range []string{"", "priced-1"} {
-		t.Run(fmt.Sprintf("a priced checkout is a 501 problem document (Idempotency-Key %q)", key), func(t *testing.T) {
-			r := e.do("POST", l.Base+"/checkout", map[string]any{"registration_token": token, "product_id": kit,
-				"custom_data": jerseyData(11)}, "Idempotency-Key", key)
-			if r.Status != 501 {
-				t.Fatalf("status %d: %s", r.Status, r.Body)
-			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("content type %q", ct)
-			}
-			if p := r.JSON(); p["status"] != 501.0 || p["type"] == "" || p["title"] == "" {
+		t.Run(fmt.Sprintf("without Stripe settings a priced checkout is a 503 payments-not-configured problem (Idempotency-Key %q)", key), func(t *testing.T) {
+			r := e.do("POST", l.Base+"/checkout", body, "Idempotency-Key", key)
+			isoProblem(t, r, 503, "/problems/payments-not-configured")
+			if p := r.JSON(); p["title"] == "" || p["detail"] == "" {
 				t.Errorf("problem %v", p)
 			}
 		})
@@ -421,6 +416,16 @@ func TestPricedCheckoutIsNotImplemented(t *testing.T) {
 			t.Errorf("%d orders", n)
 		}
 		e.buy(l, otherToken, home, "", jerseyData(11))
+	})
+
+	t.Run("with Stripe settings the same checkout is a 201 with a checkout_url", func(t *testing.T) {
+		e.ownKeys(l)
+		body["custom_data"] = jerseyData(12)
+		r := e.must(201, "POST", l.Base+"/checkout", body, "Idempotency-Key", "priced-1").JSON()
+		o := r["order"].(map[string]any)
+		if url, _ := r["checkout_url"].(string); url == "" || o["status"] != "pending" || o["checkout_url"] != url {
+			t.Errorf("checkout %v", r)
+		}
 	})
 }
 

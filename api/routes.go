@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"github.com/leaguepay/checkout/tenants"
@@ -12,9 +13,13 @@ import (
 
 // routes is the one route table of the API.
 func (s *Server) routes(app *fiber.App) {
-	app.Use(requestTimeout)
+	app.Use(s.observe(routeSet(app)), requestTimeout)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	if s.deps.Metrics != nil && s.deps.ServeMetrics {
+		app.Get("/metrics", adaptor.HTTPHandler(s.deps.Metrics.Handler()))
+	}
+	app.Get("/openapi.json", s.openapi)
 
 	p := app.Group("/v1/platform", s.platformAuth)
 	p.Post("/tenants", s.createTenant)

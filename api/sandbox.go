@@ -88,7 +88,10 @@ func (s *Server) sandboxEvent(c *fiber.Ctx, typ string) error {
 		"object": "event", "api_version": stripe.APIVersion, "created": time.Now().Unix(), "type": typ,
 		"livemode": false, "data": map[string]any{"object": obj}})
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: acct.WebhookSecret})
-	if _, err := s.deps.Webhooks.Tenant(c.UserContext(), t.ID, signed.Payload, signed.Header); err != nil {
+	start := time.Now()
+	res, err := s.deps.Webhooks.Tenant(c.UserContext(), t.ID, signed.Payload, signed.Header)
+	s.countWebhook(t.Slug, res, start)
+	if err != nil {
 		return err
 	}
 	return c.Redirect("/sandbox/checkout/"+t.Slug+"/"+c.Params("session"), fiber.StatusSeeOther)

@@ -6,6 +6,7 @@ package api
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,6 +14,7 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/metrics"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/platform/webhooks"
@@ -22,14 +24,20 @@ import (
 
 // Deps is what the API needs; cmd/checkout wires it.
 type Deps struct {
-	DB            *db.DB
-	Registry      *producttypes.Registry
-	Tenants       *tenants.Store
-	Catalog       *catalog.Service
-	Customers     *customers.Store
-	Orders        *orders.Service
-	Payments      *payments.Service
-	Webhooks      *webhooks.Handler
+	DB        *db.DB
+	Registry  *producttypes.Registry
+	Tenants   *tenants.Store
+	Catalog   *catalog.Service
+	Customers *customers.Store
+	Orders    *orders.Service
+	Payments  *payments.Service
+	Webhooks  *webhooks.Handler
+	Metrics   *metrics.Metrics
+	// ServeMetrics serves /metrics on the API's own address (the default;
+	// CHECKOUT_METRICS_ADDR serves it elsewhere instead).
+	ServeMetrics bool
+	// Draining, when set, makes /readyz answer 503 (set on SIGTERM).
+	Draining      *atomic.Bool
 	Log           *slog.Logger
 	PlatformToken string
 	// BuyerRateLimit is the number of buyer requests one client IP may make

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -51,7 +52,9 @@ func (s *Server) tenantWebhook(c *fiber.Ctx) error {
 	if s.deps.Webhooks == nil {
 		return apperr.ErrNotImplemented
 	}
+	start := time.Now()
 	res, err := s.deps.Webhooks.Tenant(c.UserContext(), tenants.From(c).ID, c.Body(), c.Get("Stripe-Signature"))
+	s.countWebhook(tenants.From(c).Slug, res, start)
 	return s.webhookReply(c, res, err)
 }
 
@@ -60,8 +63,20 @@ func (s *Server) platformWebhook(c *fiber.Ctx) error {
 	if s.deps.Webhooks == nil {
 		return apperr.ErrNotImplemented
 	}
+	start := time.Now()
 	res, err := s.deps.Webhooks.Platform(c.UserContext(), c.Body(), c.Get("Stripe-Signature"))
+	if s.deps.Metrics != nil {
+		s.countWebhook(s.deps.Metrics.TenantSlug(res.TenantID), res, start)
+	}
 	return s.webhookReply(c, res, err)
+}
+
+// countWebhook counts a delivery under a tenant label that names an existing
+// tenant (or "unknown"), never a value taken from the request.
+func (s *Server) countWebhook(tenant string, res webhooks.Result, start time.Time) {
+	if s.deps.Metrics != nil {
+		s.deps.Metrics.Webhook(tenant, res.Type, string(res.Outcome), time.Since(start))
+	}
 }
 
 // webhookReply answers Stripe: 200 for processed, duplicate and ignored

@@ -60,6 +60,7 @@ type Store struct {
 	db    *db.DB
 	mu    sync.RWMutex
 	cache map[string]cached
+	slugs sync.Map // tenant id -> slug
 }
 
 type cached struct {
@@ -252,4 +253,18 @@ func (t Tenant) DefaultOrigin() string {
 		return ""
 	}
 	return strings.TrimSuffix(t.AllowedRedirectOrigins[0], "/")
+}
+
+// SlugByID names a tenant by id (slugs never change, so the answer is
+// cached for the life of the process); ok is false for an unknown id.
+func (s *Store) SlugByID(ctx context.Context, id uuid.UUID) (string, bool) {
+	if v, ok := s.slugs.Load(id); ok {
+		return v.(string), true
+	}
+	t, err := s.ByID(ctx, id)
+	if err != nil {
+		return "", false
+	}
+	s.slugs.Store(id, t.Slug)
+	return t.Slug, true
 }

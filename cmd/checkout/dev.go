@@ -123,31 +123,49 @@ func runDev(ctx context.Context, cfg config.Config, adminURL string, out io.Writ
 		return err
 	}
 	defer s.db.Close()
-	d, err := seedDemo(ctx, s, []string{cfg.PublicURL})
+	d, key, token, err := devDemo(ctx, s, cfg)
 	if err != nil {
 		return err
 	}
-	key, err := s.tenants.Keys().Create(ctx, d.Tenant.ID, tenants.KeyInput{Role: tenants.RoleAdmin, Name: "checkout dev"})
-	if err != nil {
-		return err
-	}
-	token, err := s.customers.RotateToken(ctx, d.Tenant.ID, d.Household.ID)
-	if err != nil {
-		return err
-	}
-	printCurls(out, cfg, d, key.Key, token)
+	printCurls(out, cfg, d, key, token)
 	return serve(ctx, s, cfg)
 }
 
+// devDemo seeds the demo league and makes the fresh admin key and
+// registration token the curl lines use.
+func devDemo(ctx context.Context, s *services, cfg config.Config) (d demo, key, token string, err error) {
+	if d, err = seedDemo(ctx, s, []string{cfg.PublicURL}); err != nil {
+		return d, "", "", err
+	}
+	k, err := s.tenants.Keys().Create(ctx, d.Tenant.ID, tenants.KeyInput{Role: tenants.RoleAdmin, Name: "checkout dev"})
+	if err != nil {
+		return d, "", "", err
+	}
+	token, err = s.customers.RotateToken(ctx, d.Tenant.ID, d.Household.ID)
+	return d, k.Key, token, err
+}
+
+// printCurls prints ready-to-paste curl lines against the demo league.
 func printCurls(out io.Writer, cfg config.Config, d demo, key, token string) {
-	base := strings.TrimSuffix(cfg.PublicURL, "/") + "/v1/tenants/" + d.Tenant.Slug
-	optOut, contract := d.Products[2], d.Products[3]
+	public := strings.TrimSuffix(cfg.PublicURL, "/")
+	base := public + "/v1/tenants/" + d.Tenant.Slug
+	home, optOut, contract := d.Products[0], d.Products[2], d.Products[3]
 	maya, leo := d.Household.Players[0], d.Household.Players[1]
+	pay := "open checkout_url in a browser and press Pay\n" +
+		"  # (or from the shell: curl -sL -d '' <checkout_url>/pay prints the page, now paid)"
+	if cfg.Payments != "sandbox" {
+		pay = "Stripe mode: the league needs its Stripe settings first (PUT /admin/stripe), else 503"
+	}
 	fmt.Fprintf(out, `
-checkout dev is ready on %s (demo league %q)
+checkout dev is ready on %s (demo league %q, payments: %s)
+Each checkout works once per player: pasted again it answers 409 with the order_id.
 
   # products, as a parent sees them
   curl -s %s/products
+
+  # Leo's home jersey ($45): %s
+  curl -s -X POST %s/checkout -H 'Content-Type: application/json' \
+    -d '{"registration_token":"%s","product_id":"%s","player_id":"%s","custom_data":{"jersey_number":10,"top_size":"YM","bottom_size":"YM","name_on_back":"Rivera"}}'
 
   # Maya opts out of a jersey ($0: paid at once)
   curl -s -X POST %s/checkout -H 'Content-Type: application/json' \
@@ -167,10 +185,11 @@ checkout dev is ready on %s (demo league %q)
   # platform operator: tenants
   curl -s %s/v1/platform/tenants -H 'Authorization: Bearer %s'
 
-`, cfg.HTTPAddr, d.Tenant.Slug, base,
+`, public, d.Tenant.Slug, cfg.Payments, base,
+		pay, base, token, home.ID, leo.ID,
 		base, token, optOut.ID, maya.ID,
 		base, token, contract.ID, leo.ID,
 		base, token,
 		base, key, base, key,
-		strings.TrimSuffix(cfg.PublicURL, "/"), cfg.PlatformToken)
+		public, cfg.PlatformToken)
 }

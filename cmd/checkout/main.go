@@ -19,6 +19,7 @@ import (
 	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/metrics"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/platform/secrets"
@@ -67,6 +68,7 @@ type services struct {
 	orders    *orders.Service
 	payments  *payments.Service
 	webhooks  *webhooks.Handler
+	metrics   *metrics.Metrics
 	log       *slog.Logger
 }
 
@@ -75,19 +77,22 @@ func wire(d *db.DB, cfg config.Config, log *slog.Logger) (*services, error) {
 	if err != nil {
 		return nil, err
 	}
+	ts := tenants.NewStore(d)
+	m := metrics.New(d.Pool, ts.SlugByID)
 	var provider payments.Provider = payments.NewStripe(cfg.StripeAPIURL)
 	if cfg.Payments == "sandbox" {
 		provider = payments.NewSandbox(cfg.PublicURL)
 	}
+	provider = m.InstrumentProvider(provider)
 	pay := payments.NewService(d, box, provider, payments.Config{
 		Sandbox: cfg.Payments == "sandbox", PlatformSecretKey: cfg.StripeSecretKey,
 		PlatformWebhookSecret: cfg.StripeWebhookSecret, SandboxWebhookSecret: "whsec_" + secrets.Random(),
 		PublicURL: cfg.PublicURL})
 	reg := newRegistry()
 	cat := catalog.NewService(d, reg)
-	return &services{db: d, registry: reg, tenants: tenants.NewStore(d), catalog: cat,
-		customers: customers.NewStore(d), orders: orders.NewService(d, cat, log).WithGateway(pay),
-		payments: pay, webhooks: webhooks.NewHandler(d, pay, log), log: log}, nil
+	return &services{db: d, registry: reg, tenants: ts, catalog: cat,
+		customers: customers.NewStore(d), orders: orders.NewService(d, cat, log).WithGateway(pay).WithObserver(m),
+		payments: pay, webhooks: webhooks.NewHandler(d, pay, log).WithObserver(m), metrics: m, log: log}, nil
 }
 
 // open connects to the configured database as the application role.
@@ -114,6 +119,7 @@ func newLogger() *slog.Logger {
 func (s *services) apiDeps(cfg config.Config) api.Deps {
 	return api.Deps{DB: s.db, Registry: s.registry, Tenants: s.tenants, Catalog: s.catalog,
 		Customers: s.customers, Orders: s.orders, Payments: s.payments, Webhooks: s.webhooks,
+		Metrics: s.metrics, ServeMetrics: cfg.MetricsAddr == "",
 		Log: s.log, PlatformToken: cfg.PlatformToken,
 		BuyerRateLimit: cfg.BuyerRateLimit}
 }

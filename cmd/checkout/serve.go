@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,9 +13,6 @@ import (
 	"github.com/leaguepay/checkout/api"
 	"github.com/leaguepay/checkout/platform/config"
 )
-
-// shutdownGrace bounds how long in-flight requests may run after SIGTERM.
-const shutdownGrace = 20 * time.Second
 
 func serveCmd() *cobra.Command {
 	return &cobra.Command{
@@ -40,25 +39,44 @@ func serveCmd() *cobra.Command {
 // reconcileEvery is how often pending orders are reconciled with Stripe.
 const reconcileEvery = time.Minute
 
-// serve runs the API and the reconciler until ctx ends, then drains
-// in-flight requests and stops the reconciler.
+// serve runs the API, the metrics listener and the reconciler until ctx
+// ends (SIGTERM, SIGINT). Then /readyz turns 503, the listener stops taking
+// connections after the drain delay, in-flight requests finish within the
+// grace period, the reconciler stops, and the caller closes the pool.
 func serve(ctx context.Context, s *services, cfg config.Config) error {
-	app := api.New(s.apiDeps(cfg))
+	var draining atomic.Bool
+	deps := s.apiDeps(cfg)
+	deps.Draining = &draining
+	app := api.New(deps)
+
 	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { defer close(done); s.orders.RunReconciler(workers, reconcileEvery) }()
 	defer func() { stopWorkers(); <-done }()
-	errc := make(chan error, 1)
+
+	errc := make(chan error, 2)
 	go func() { errc <- app.Listen(cfg.HTTPAddr) }()
-	s.log.Info("serving", "addr", cfg.HTTPAddr)
+	var metricsSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		metricsSrv = &http.Server{Addr: cfg.MetricsAddr, Handler: s.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { errc <- metricsSrv.ListenAndServe() }()
+	}
+	s.log.Info("serving", "addr", cfg.HTTPAddr, "metrics_addr", cfg.MetricsAddr, "payments", cfg.Payments)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("listen: %w", err)
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down")
-	if err := app.ShutdownWithTimeout(shutdownGrace); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	draining.Store(true)
+	s.log.Info("draining", "delay", cfg.DrainDelay, "grace", cfg.ShutdownGrace)
+	time.Sleep(cfg.DrainDelay)
+	err := app.ShutdownWithTimeout(cfg.ShutdownGrace)
+	if metricsSrv != nil {
+		_ = metricsSrv.Close()
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	s.log.Info("stopped")
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 )
 
 // Config is the process configuration.
@@ -23,6 +24,13 @@ type Config struct {
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET: the platform's webhook secret (Connect)
 	StripeAPIURL        string // CHECKOUT_STRIPE_API_URL: Stripe API base (tests: stripe-mock)
 	BuyerRateLimit      int    // CHECKOUT_BUYER_RATE_LIMIT: buyer requests per IP, tenant and minute
+	// ShutdownGrace (CHECKOUT_SHUTDOWN_GRACE, default 20s) bounds how long
+	// in-flight requests may finish after SIGTERM.
+	ShutdownGrace time.Duration
+	// DrainDelay (CHECKOUT_DRAIN_DELAY, default 0s) is how long /readyz
+	// answers 503 before the listener closes, for load balancers without a
+	// preStop hook.
+	DrainDelay time.Duration
 }
 
 // FromEnv reads the configuration from the environment.
@@ -51,6 +59,20 @@ func FromEnv() (Config, error) {
 	}
 	if c.Payments != "stripe" && c.Payments != "sandbox" {
 		return Config{}, fmt.Errorf("CHECKOUT_PAYMENTS must be stripe or sandbox, not %q", c.Payments)
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+		def  time.Duration
+	}{{"CHECKOUT_SHUTDOWN_GRACE", &c.ShutdownGrace, 20 * time.Second}, {"CHECKOUT_DRAIN_DELAY", &c.DrainDelay, 0}} {
+		*d.dst = d.def
+		if v := os.Getenv(d.name); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur < 0 {
+				return Config{}, fmt.Errorf("%s must be a duration such as 20s", d.name)
+			}
+			*d.dst = dur
+		}
 	}
 	if v := os.Getenv("CHECKOUT_BUYER_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -73,6 +73,7 @@ func (s *Service) checkout(ctx context.Context, req CheckoutRequest) (CheckoutRe
 	if p.order.AmountCents > 0 {
 		return s.checkoutPaid(ctx, req, p, payments.Customer{ID: p.household.ID, Name: p.household.Name, Email: p.household.Email})
 	}
+	ctx, changes := Track(ctx)
 	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
 		if err := insertOrder(ctx, tx, req.TenantID, &p.order, p.claims); err != nil {
 			return err
@@ -82,7 +83,7 @@ func (s *Service) checkout(ctx context.Context, req CheckoutRequest) (CheckoutRe
 		}
 		return completeIdempotency(ctx, tx, req, p.order.ID)
 	})
-	if err != nil {
+	if err := s.publish(changes, err); err != nil {
 		return CheckoutResult{}, err
 	}
 	s.onPaid(ctx, req.TenantID, p)
@@ -238,6 +239,7 @@ func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, c
 		return fmt.Errorf("insert order: %w", err)
 	}
 	*o = inserted
+	note(ctx, tenantID, o, nil, o.Status)
 	return acquireClaims(ctx, tx, tenantID, o.ID, claims)
 }
 

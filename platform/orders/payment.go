@@ -14,13 +14,30 @@ import (
 )
 
 // Gateway is the payment side priced orders need; payments.Service is the
-// implementation.
+// implementation. The account the last three act on is resolved with
+// Account before the order's transaction opens, never inside it: resolving
+// it takes a connection of its own, and holding one (with the order locked)
+// while waiting for another lets concurrent refunds or cancels exhaust the
+// pool and wait on each other until they time out.
 type Gateway interface {
 	Account(ctx context.Context, tenantID uuid.UUID) (payments.Account, error)
 	StartCheckout(ctx context.Context, req payments.StartRequest) (payments.Session, error)
-	GetSession(ctx context.Context, tenantID uuid.UUID, id string) (payments.Session, error)
-	ExpireSession(ctx context.Context, tenantID uuid.UUID, id string) (payments.Session, error)
-	Refund(ctx context.Context, tenantID uuid.UUID, req payments.RefundRequest) (string, error)
+	GetSession(ctx context.Context, acct payments.Account, id string) (payments.Session, error)
+	ExpireSession(ctx context.Context, acct payments.Account, id string) (payments.Session, error)
+	Refund(ctx context.Context, acct payments.Account, req payments.RefundRequest) (string, error)
+}
+
+// account resolves the tenant's payment account ahead of a transaction;
+// its error is reported only if the transaction turns out to need it.
+func (s *Service) account(ctx context.Context, tenantID uuid.UUID) (payments.Account, error) {
+	if s.gateway == nil {
+		return payments.Account{}, fmt.Errorf("%w: this needs a payment provider", apperr.ErrNotImplemented)
+	}
+	acct, err := s.gateway.Account(ctx, tenantID)
+	if err != nil {
+		return acct, paymentError(err)
+	}
+	return acct, nil
 }
 
 // WithGateway lets the service sell priced products through g.
@@ -49,13 +66,14 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, p prepa
 	if _, err := s.gateway.Account(ctx, req.TenantID); err != nil {
 		return CheckoutResult{}, paymentError(err)
 	}
+	ctx, changes := Track(ctx)
 	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
 		if err := insertOrder(ctx, tx, req.TenantID, &p.order, p.claims); err != nil {
 			return err
 		}
 		return recordEvent(ctx, tx, req.TenantID, p.order.ID, "buyer", nil, StatusPending, "checkout started")
 	})
-	if err != nil {
+	if err := s.publish(changes, err); err != nil {
 		return CheckoutResult{}, err
 	}
 	success, cancel := returnURLs(req)
@@ -107,11 +125,12 @@ func returnURLs(req CheckoutRequest) (success, cancel string) {
 func (s *Service) failOrder(tenantID, orderID uuid.UUID, detail string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	ctx, changes := Track(ctx)
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		_, err := MarkFailed(ctx, tx, tenantID, orderID, "system", detail)
 		return err
 	})
-	if err != nil {
+	if err := s.publish(changes, err); err != nil {
 		s.log.Error("mark order failed", "order_id", orderID, "err", err)
 	}
 }

@@ -22,6 +22,8 @@ type RefundInput struct {
 // idempotency key derived from the order, what was refunded before and the
 // amount, so a retried request does not refund twice.
 func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundInput, actor string) (Order, error) {
+	ctx, changes := Track(ctx)
+	acct, acctErr := s.account(ctx, tenantID)
 	var o Order
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
 		if o, err = getTx(ctx, tx, tenantID, id, true); err != nil {
@@ -31,10 +33,10 @@ func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundI
 		if err != nil {
 			return err
 		}
-		if s.gateway == nil {
-			return fmt.Errorf("%w: refunds need a payment provider", apperr.ErrNotImplemented)
+		if acctErr != nil {
+			return acctErr
 		}
-		_, err = s.gateway.Refund(ctx, tenantID, payments.RefundRequest{
+		_, err = s.gateway.Refund(ctx, acct, payments.RefundRequest{
 			IdempotencyKey:  fmt.Sprintf("refund:%s:%d:%d", o.ID, o.AmountRefundedCents, amount),
 			PaymentIntentID: *o.StripePaymentIntentID, AmountCents: amount, OrderID: o.ID.String()})
 		if err != nil {
@@ -46,7 +48,7 @@ func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundI
 		o.Events, err = events(ctx, tx, tenantID, id)
 		return err
 	})
-	return o, err
+	return o, s.publish(changes, err)
 }
 
 // refundAmount checks a refund against the order: only paid or partially

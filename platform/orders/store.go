@@ -17,10 +17,11 @@ import (
 
 // Service runs the order lifecycle.
 type Service struct {
-	db      *db.DB
-	catalog *catalog.Service
-	gateway Gateway
-	log     *slog.Logger
+	db       *db.DB
+	catalog  *catalog.Service
+	gateway  Gateway
+	observer Observer
+	log      *slog.Logger
 }
 
 // NewService returns an order service.
@@ -109,6 +110,7 @@ func Transition(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, to
 		return fmt.Errorf("update order status: %w", err)
 	}
 	o.Status = to
+	note(ctx, tenantID, o, &from, to)
 	if !to.Live() {
 		if err := releaseClaims(ctx, tx, tenantID, o.ID); err != nil {
 			return err
@@ -121,6 +123,8 @@ func Transition(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, to
 // session first so it can no longer be paid. Any other status is a Conflict;
 // a provider that fails leaves the order as it was (502).
 func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor string) (Order, error) {
+	ctx, changes := Track(ctx)
+	acct, acctErr := s.account(ctx, tenantID)
 	var o Order
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
 		if o, err = getTx(ctx, tx, tenantID, id, true); err != nil {
@@ -131,7 +135,10 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 		}
 		detail := "canceled by staff"
 		if o.StripeCheckoutSessionID != nil && s.gateway != nil {
-			if _, err := s.gateway.ExpireSession(ctx, tenantID, *o.StripeCheckoutSessionID); err != nil {
+			if acctErr != nil {
+				return acctErr
+			}
+			if _, err := s.gateway.ExpireSession(ctx, acct, *o.StripeCheckoutSessionID); err != nil {
 				return paymentError(err)
 			}
 			detail += "; checkout session expired"
@@ -142,7 +149,7 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 		o.Events, err = events(ctx, tx, tenantID, id)
 		return err
 	})
-	return o, err
+	return o, s.publish(changes, err)
 }
 
 // BySession returns the tenant's order paid through checkout session id, or

@@ -51,29 +51,23 @@ func (s *Service) StartCheckout(ctx context.Context, req StartRequest) (Session,
 	})
 }
 
-// GetSession reads one of the tenant's sessions.
-func (s *Service) GetSession(ctx context.Context, tenantID uuid.UUID, id string) (Session, error) {
-	acct, err := s.Account(ctx, tenantID)
-	if err != nil {
-		return Session{}, err
-	}
+// GetSession, ExpireSession and Refund act on a tenant's account that the
+// caller resolved with Account before taking any lock or transaction:
+// reading the account takes a database connection of its own, and a caller
+// that waits for one while holding another (with a row locked) lets a few
+// concurrent requests starve the pool.
+
+// GetSession reads one of the account's sessions.
+func (s *Service) GetSession(ctx context.Context, acct Account, id string) (Session, error) {
 	return s.provider.GetSession(ctx, acct, id)
 }
 
-// ExpireSession expires one of the tenant's open sessions.
-func (s *Service) ExpireSession(ctx context.Context, tenantID uuid.UUID, id string) (Session, error) {
-	acct, err := s.Account(ctx, tenantID)
-	if err != nil {
-		return Session{}, err
-	}
+// ExpireSession expires one of the account's open sessions.
+func (s *Service) ExpireSession(ctx context.Context, acct Account, id string) (Session, error) {
 	return s.provider.ExpireSession(ctx, acct, id)
 }
 
 // Refund refunds amount of a payment intent under the given idempotency key.
-func (s *Service) Refund(ctx context.Context, tenantID uuid.UUID, req RefundRequest) (string, error) {
-	acct, err := s.Account(ctx, tenantID)
-	if err != nil {
-		return "", err
-	}
+func (s *Service) Refund(ctx context.Context, acct Account, req RefundRequest) (string, error) {
 	return s.provider.Refund(ctx, acct, req)
 }

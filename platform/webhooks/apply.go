@@ -40,11 +40,12 @@ func (o object) paymentIntentID() string {
 }
 
 // orderID is the order an event is about: metadata.order_id, else
-// client_reference_id. Metadata naming another tenant, or an id that is not
-// a UUID (a hand-made session, a foreign integration), gives ok=false: the
-// event is answered 200 and ignored, never retried forever.
+// client_reference_id. Every session the platform creates names its tenant
+// in metadata.tenant_id; metadata naming another tenant or none, or an id
+// that is not a UUID (a hand-made session, a foreign integration), gives
+// ok=false: the event is answered 200 and ignored, never retried forever.
 func (o object) orderID(tenantID uuid.UUID) (uuid.UUID, bool) {
-	if t, ok := o.Metadata["tenant_id"]; ok && t != tenantID.String() {
+	if o.Metadata["tenant_id"] != tenantID.String() {
 		return uuid.Nil, false
 	}
 	raw := o.Metadata["order_id"]
