@@ -191,13 +191,14 @@ Checks of value combinations the schema cannot express.
 {{- if and $s.existingSecret (or $s.databaseURL $s.migrateDatabaseURL $s.stripeSecretKey $s.stripeWebhookSecret $s.encryptionKey $s.platformToken) }}
 {{- fail "secret.existingSecret is set: leave the inline secret.* values empty (they would be ignored)" }}
 {{- end }}
-{{- if lt (int .Values.terminationGracePeriodSeconds) (add (int .Values.preStopSleepSeconds) 20) }}
-{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least preStopSleepSeconds (%d) + 20, the server's drain time" (int .Values.terminationGracePeriodSeconds) (int .Values.preStopSleepSeconds)) }}
+{{- $shutdown := add (int .Values.preStopSleepSeconds) (int .Values.drainDelaySeconds) (int .Values.shutdownGraceSeconds) }}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (int $shutdown) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least preStopSleepSeconds + drainDelaySeconds + shutdownGraceSeconds (%d)" (int .Values.terminationGracePeriodSeconds) (int $shutdown)) }}
 {{- end }}
-{{- $secretKeys := list "CHECKOUT_DATABASE_URL" "CHECKOUT_MIGRATE_DATABASE_URL" "STRIPE_SECRET_KEY" "STRIPE_WEBHOOK_SECRET" "CHECKOUT_ENCRYPTION_KEY" "CHECKOUT_PLATFORM_TOKEN" }}
+{{- $reserved := list "CHECKOUT_DATABASE_URL" "CHECKOUT_MIGRATE_DATABASE_URL" "STRIPE_SECRET_KEY" "STRIPE_WEBHOOK_SECRET" "CHECKOUT_ENCRYPTION_KEY" "CHECKOUT_PLATFORM_TOKEN" "GOMAXPROCS" "GOMEMLIMIT" }}
 {{- range .Values.extraEnv }}
-{{- if and (has .name $secretKeys) (hasKey . "value") }}
-{{- fail (printf "extraEnv sets %s as a plain value: put it in the Secret instead" .name) }}
+{{- if has .name $reserved }}
+{{- fail (printf "extraEnv must not set %s: the chart sets it (secrets from the Secret, GOMAXPROCS and GOMEMLIMIT from resources.limits)" .name) }}
 {{- end }}
 {{- end }}
 {{- if and .Values.autoscaling.enabled (lt (int .Values.autoscaling.maxReplicas) (int .Values.autoscaling.minReplicas)) }}
