@@ -43,6 +43,9 @@ type Deps struct {
 	// BuyerRateLimit is the number of buyer requests one client IP may make
 	// per minute per tenant (0: the default of 300).
 	BuyerRateLimit int
+	// TrustedProxies are the proxies (IPs or CIDRs) whose X-Forwarded-For
+	// names the client, for rate limits and contract evidence.
+	TrustedProxies []string
 }
 
 // BodyLimit is the largest request body accepted (larger: 413).
@@ -59,7 +62,7 @@ func New(deps Deps) *fiber.App {
 		deps.Log = slog.Default()
 	}
 	s := &Server{deps: deps}
-	app := fiber.New(fiber.Config{
+	cfg := fiber.Config{
 		AppName:               "checkout",
 		BodyLimit:             BodyLimit,
 		ErrorHandler:          errorHandler(deps.Log),
@@ -70,7 +73,14 @@ func New(deps Deps) *fiber.App {
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 60 * time.Second,
 		IdleTimeout:  120 * time.Second,
-	})
+	}
+	if len(deps.TrustedProxies) > 0 {
+		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+		cfg.EnableTrustedProxyCheck = true
+		cfg.TrustedProxies = deps.TrustedProxies
+		cfg.EnableIPValidation = true // the first valid address of the header
+	}
+	app := fiber.New(cfg)
 	s.routes(app)
 	return app
 }

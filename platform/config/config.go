@@ -5,8 +5,10 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,6 +26,10 @@ type Config struct {
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET: the platform's webhook secret (Connect)
 	StripeAPIURL        string // CHECKOUT_STRIPE_API_URL: Stripe API base (tests: stripe-mock)
 	BuyerRateLimit      int    // CHECKOUT_BUYER_RATE_LIMIT: buyer requests per IP, tenant and minute
+	// TrustedProxies (CHECKOUT_TRUSTED_PROXIES, comma-separated IPs or
+	// CIDRs) are the proxies whose X-Forwarded-For names the client; unset,
+	// the client is the peer address.
+	TrustedProxies []string
 	// ShutdownGrace (CHECKOUT_SHUTDOWN_GRACE, default 20s) bounds how long
 	// in-flight requests may finish after SIGTERM.
 	ShutdownGrace time.Duration
@@ -72,6 +78,15 @@ func FromEnv() (Config, error) {
 				return Config{}, fmt.Errorf("%s must be a duration such as 20s", d.name)
 			}
 			*d.dst = dur
+		}
+	}
+	if v := os.Getenv("CHECKOUT_TRUSTED_PROXIES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+				return Config{}, fmt.Errorf("CHECKOUT_TRUSTED_PROXIES: %q is not an IP or CIDR", p)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
 	}
 	if v := os.Getenv("CHECKOUT_BUYER_RATE_LIMIT"); v != "" {

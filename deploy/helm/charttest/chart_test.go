@@ -244,6 +244,10 @@ func checkIngress(t *testing.T, r rendering) {
 	if !strings.Contains(r.notes, "https://pay.league.example") {
 		t.Error("NOTES do not give the Ingress URL")
 	}
+	cm := only[corev1.ConfigMap](t, r.m)
+	if got := cm.Data["CHECKOUT_TRUSTED_PROXIES"]; got != "10.244.0.0/16,10.96.0.10" {
+		t.Errorf("CHECKOUT_TRUSTED_PROXIES = %q, want the ingress controller's addresses", got)
+	}
 }
 
 func checkTuned(t *testing.T, r rendering) {

@@ -52,6 +52,9 @@ func checkServer(t *testing.T, r rendering) {
 	if u := r.str("config.stripeAPIURL"); u != "" {
 		want["CHECKOUT_STRIPE_API_URL"] = u
 	}
+	if _, ok := cm.Data["CHECKOUT_TRUSTED_PROXIES"]; ok {
+		want["CHECKOUT_TRUSTED_PROXIES"] = cm.Data["CHECKOUT_TRUSTED_PROXIES"] // checked by checkIngress
+	}
 	if len(cm.Data) != len(want) {
 		t.Errorf("ConfigMap has %d keys, want %d: %v", len(cm.Data), len(want), cm.Data)
 	}
