@@ -58,12 +58,12 @@ func BenchmarkOrderListing(b *testing.B) {
 
 // fillOrders bulk-inserts n non-live orders, one second apart, as the
 // owner role (the fastest path; row-level security is not under test here).
-func fillOrders(b *testing.B, tenantID, productID, customerID, playerID string, n int) {
-	b.Helper()
+func fillOrders(tb testing.TB, tenantID, productID, customerID, playerID string, n int) {
+	tb.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dbtest.AdminURL(b))
+	conn, err := pgx.Connect(ctx, dbtest.AdminURL(tb))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, `INSERT INTO orders (tenant_id, id, product_id, product_type, category, customer_id,
@@ -74,10 +74,10 @@ func fillOrders(b *testing.B, tenantID, productID, customerID, playerID string, 
 		       now() - i * interval '1 second', now()
 		FROM generate_series(1, $5::int) AS i`, tenantID, productID, customerID, playerID, n)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if _, err := conn.Exec(ctx, `ANALYZE orders`); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 

@@ -1,13 +1,24 @@
 package api
 
 import (
+	"fmt"
+
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/tenants"
 )
 
+// maxIdempotencyKey is the longest Idempotency-Key taken.
+const maxIdempotencyKey = 255
+
 func (s *Server) checkout(c *fiber.Ctx) error {
+	key := c.Get("Idempotency-Key")
+	if !validIdempotencyKey(key) {
+		return &apperr.BadRequest{Detail: "bad Idempotency-Key", Fields: apperr.Field("header:Idempotency-Key",
+			fmt.Sprintf("must be 1 to %d printable ASCII characters (no spaces)", maxIdempotencyKey))}
+	}
 	var in orders.CheckoutInput
 	if err := decode(c, &in); err != nil {
 		return err
@@ -19,8 +30,8 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 		OriginAllowed:  t.OriginAllowed,
 		DefaultOrigin:  t.DefaultOrigin(),
 		Input:          in,
-		IdempotencyKey: c.Get("Idempotency-Key"),
-		ClientIP:       c.IP(),
+		IdempotencyKey: key,
+		ClientIP:       s.clientIP(c),
 	})
 	if err != nil {
 		return err
@@ -30,6 +41,22 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 		status = fiber.StatusOK
 	}
 	return c.Status(status).JSON(res)
+}
+
+// validIdempotencyKey reports whether key (the header's value, "" when
+// absent) may be used: it is stored as text and compared byte for byte, so
+// it is kept to printable ASCII (0x21–0x7E), which every client can send
+// and no proxy rewrites.
+func validIdempotencyKey(key string) bool {
+	if len(key) > maxIdempotencyKey {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) householdOrders(c *fiber.Ctx) error {

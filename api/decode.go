@@ -19,10 +19,12 @@ import (
 )
 
 // decode reads the JSON body into v strictly: unknown fields, wrong types,
-// trailing data and an empty body are 400s naming the field. This is also
-// what refuses mass assignment of tenant_id, status or amount_cents.
+// trailing data, an empty body and a string holding U+0000 are 400s naming
+// the field. This is also what refuses mass assignment of tenant_id, status
+// or amount_cents. The body is read as received, never inflated (see
+// refuseEncodedBodies).
 func decode(c *fiber.Ctx, v any) error {
-	body := c.Body()
+	body := c.Request().Body()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &apperr.BadRequest{Detail: "a JSON body is required", Fields: apperr.Field("/", "is required")}
 	}
@@ -33,6 +35,10 @@ func decode(c *fiber.Ctx, v any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &apperr.BadRequest{Detail: "the body must hold one JSON value", Fields: apperr.Field("/", "has data after the JSON value")}
+	}
+	if field, ok := nulField(body); ok {
+		return &apperr.BadRequest{Detail: "text cannot hold the character U+0000 (NUL)",
+			Fields: apperr.Field(field, "must not contain U+0000")}
 	}
 	return nil
 }

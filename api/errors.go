@@ -50,10 +50,14 @@ func problemFor(err error) Problem {
 		return Problem{Type: "/problems/not-implemented", Title: "Not implemented", Status: 501, Detail: err.Error()}
 	case errors.Is(err, apperr.ErrPaymentProvider):
 		return Problem{Type: "/problems/payment-provider", Title: "Payment provider failed", Status: 502,
-			Detail: "the payment provider failed; no order was left half-made, try again"}
+			Detail: "the payment provider failed; nothing was left half-made, try again"}
 	case errors.Is(err, apperr.ErrPaymentsNotConfigured):
 		return Problem{Type: "/problems/payments-not-configured", Title: "Payments not configured", Status: 503,
 			Detail: "this league does not take payments yet: its Stripe settings are missing"}
+	case errors.Is(err, errEncodedBody):
+		return Problem{Type: "/problems/unsupported-media-type", Title: "Unsupported media type", Status: 415,
+			Detail: "request bodies are taken only as sent, not compressed",
+			Errors: apperr.Field("header:Content-Encoding", "must be absent or identity")}
 	case errors.Is(err, context.DeadlineExceeded):
 		return Problem{Type: "/problems/unavailable", Title: "Service unavailable", Status: 503, Detail: "try again"}
 	case errors.As(err, &fe):

@@ -98,7 +98,7 @@ func wirePayments(deps *api.Deps, box *secrets.Box, provider payments.Provider) 
 	pay := payments.NewService(deps.DB, box, provider, testPayments)
 	deps.Payments = pay
 	deps.Orders = orders.NewService(deps.DB, deps.Catalog, deps.Log).WithGateway(pay)
-	deps.Webhooks = webhooks.NewHandler(deps.DB, pay, deps.Log)
+	deps.Webhooks = webhooks.NewHandler(deps.DB, pay, deps.Log).WithObserver(deps.Orders.PaidHooks())
 }
 
 // withPayments is a tweak that rewires the payment side over another Box or

@@ -166,3 +166,14 @@ func TestIdempotencyKeyIgnoresKeyOrderOfCustomData(t *testing.T) {
 		t.Errorf("the replay returned another order: %s vs %s", a.Body, b.Body)
 	}
 }
+
+func TestIdempotencyReplayNeedsAWorkingToken(t *testing.T) {
+	e := newEnv(t)
+	l := e.newLeague()
+	p := e.product(l, freeJersey("Jersey"))
+	id, token, _ := e.household(l, "Ann")
+	body := map[string]any{"registration_token": token, "product_id": p["id"], "custom_data": jerseyData(8)}
+	e.must(201, "POST", l.Base+"/checkout", body, "Idempotency-Key", "rotated")
+	e.must(201, "POST", l.Base+"/admin/customers/"+id+"/registration-token", nil, bearer(l.Manager)...)
+	e.must(401, "POST", l.Base+"/checkout", body, "Idempotency-Key", "rotated")
+}

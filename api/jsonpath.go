@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"sort"
@@ -99,4 +100,57 @@ func orRoot(ptr string) string {
 
 func escape(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// escapedNUL is how JSON spells U+0000 inside a string (a raw NUL byte is
+// not valid JSON at all).
+var escapedNUL = []byte(`\u0000`)
+
+// nulField returns the JSON Pointer of the first string or object member
+// name in body (valid JSON) that holds U+0000, which PostgreSQL cannot store
+// in text or jsonb. Most bodies hold neither a NUL byte nor the escape, so
+// the token walk runs only for those that might; it also tells a real
+// "\u0000" from an escaped backslash followed by "u0000".
+func nulField(body []byte) (string, bool) {
+	if bytes.IndexByte(body, 0) < 0 && !bytes.Contains(body, escapedNUL) {
+		return "", false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	field, found, _ := walkNUL(dec, "")
+	return field, found
+}
+
+// walkNUL reads one JSON value from dec, reporting where it (or a member
+// name within it) holds U+0000.
+func walkNUL(dec *json.Decoder, ptr string) (string, bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false, err
+	}
+	switch v := tok.(type) {
+	case string:
+		return orRoot(ptr), strings.IndexByte(v, 0) >= 0, nil
+	case json.Delim:
+		for i := 0; dec.More(); i++ {
+			elem := ptr + "/" + strconv.Itoa(i)
+			if v == '{' {
+				key, err := dec.Token()
+				if err != nil {
+					return "", false, err
+				}
+				name, _ := key.(string)
+				elem = ptr + "/" + escape(name)
+				if strings.IndexByte(name, 0) >= 0 {
+					return elem, true, nil
+				}
+			}
+			if field, found, err := walkNUL(dec, elem); found || err != nil {
+				return field, found, err
+			}
+		}
+		_, err = dec.Token() // the closing delimiter
+		return "", false, err
+	}
+	return "", false, nil
 }

@@ -174,6 +174,8 @@ func TestMetricsCountWhatWasDone(t *testing.T) {
 		t.Fatalf("checkout_url = %q, want a sandbox checkout page", checkoutURL)
 	}
 	e.must(303, "POST", u.Path+"/pay", nil)
+	e.must(204, "PUT", l.Base+"/admin/stripe", map[string]any{"secret_key": "sk_test_" + strings.Repeat("a", 24),
+		"webhook_secret": "whsec_" + strings.Repeat("b", 24)}, bearer(l.Admin)...)
 	samples := scrape(e)
 
 	counters := []struct {
@@ -188,6 +190,7 @@ func TestMetricsCountWhatWasDone(t *testing.T) {
 		{"checkout_webhook_events_total", []string{"tenant", l.Slug, "type", "checkout.session.completed", "outcome", "processed"}, 1},
 		{"checkout_webhook_duration_seconds_count", nil, 1},
 		{"checkout_stripe_requests_total", []string{"operation", "customer_create", "outcome", "ok"}, 1},
+		{"checkout_stripe_requests_total", []string{"operation", "account_get", "outcome", "ok"}, 1},
 		{"checkout_stripe_requests_total", []string{"operation", "checkout_session_create", "outcome", "ok"}, 1},
 		{"checkout_stripe_request_duration_seconds_count", []string{"operation", "checkout_session_create"}, 1},
 		{"checkout_http_requests_total", []string{"route", "/v1/tenants/:tenant/checkout", "method", "POST", "code", "201"}, n + 1},

@@ -3,6 +3,9 @@ package api
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -81,7 +84,10 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 
 // exportOrders streams the CSV: the body is written after the handler
 // returns, in batches, so it runs on its own context and can only log a
-// failure that happens mid-stream.
+// failure that happens mid-stream. Such a failure aborts the connection, so
+// the client sees a broken transfer rather than a complete-looking file.
+// The download may last as long as the client keeps reading, up to
+// exportTimeout (see exportWriter).
 func (s *Server) exportOrders(c *fiber.Ctx) error {
 	f, err := s.orderFilter(c)
 	if err != nil {
@@ -91,17 +97,72 @@ func (s *Server) exportOrders(c *fiber.Ctx) error {
 		return &apperr.BadRequest{Detail: "the export takes no cursor", Fields: apperr.Field("query:cursor", "is not taken by the export")}
 	}
 	tenantID := tenants.From(c).ID
+	// c is recycled once the handler returns; the stream keeps only these.
+	conn, idle := c.Context().Conn(), c.App().Server().WriteTimeout
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="orders.csv"`)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
 		defer cancel()
-		if err := s.deps.Orders.Export(ctx, tenantID, f, w); err != nil {
+		end, _ := ctx.Deadline()
+		out := &exportWriter{ctx: ctx, w: w, conn: conn, idle: idle, end: end}
+		if err := s.deps.Orders.Export(ctx, tenantID, f, out); err != nil {
 			s.deps.Log.Error("order export failed", "tenant_id", tenantID, "err", err)
+			// A deadline in the past fails the rest of the response, the
+			// final chunk included, and fasthttp then closes the connection.
+			_ = conn.SetWriteDeadline(time.Now())
+			return
+		}
+		if idle == 0 {
+			// Without a WriteTimeout fasthttp never sets a deadline, so it
+			// would not replace ours for the connection's next response.
+			_ = conn.SetWriteDeadline(time.Time{})
 		}
 		_ = w.Flush()
 	})
 	return nil
+}
+
+// exportWriter is the export's view of the response stream. Before each
+// write it moves the connection's write deadline idle (the server's
+// WriteTimeout) ahead, never past end, so the deadline bounds a pause in the
+// download rather than its length.
+//
+// The server's WriteTimeout alone would cut every export that takes longer
+// to download, however steadily the client reads. In fasthttp (v1.51,
+// server.go serveConn) the connection's write deadline is set once per
+// response, to now+WriteTimeout, after the handler returns and just before
+// writeResponse; writeBodyChunked then copies the whole stream to the
+// connection and nothing refreshes the deadline. The stream writer runs on
+// its own goroutine (stream.go NewStreamReader, started by
+// SetBodyStreamWriter) behind an in-memory pipe of four buffered writes
+// (fasthttputil.PipeConns), so all but its first few kilobytes are written
+// after that single SetWriteDeadline, and only as fast as the client reads:
+// our extension is not overwritten, a client that keeps reading is never
+// cut, and one that stalls for WriteTimeout still is. serveConn sets the
+// deadline afresh for the connection's next response.
+type exportWriter struct {
+	ctx  context.Context
+	w    io.Writer
+	conn net.Conn
+	idle time.Duration // 0: no idle bound, only end
+	end  time.Time
+}
+
+func (e *exportWriter) Write(p []byte) (int, error) {
+	if err := e.ctx.Err(); err != nil {
+		return 0, err
+	}
+	deadline := e.end
+	if e.idle > 0 {
+		if t := time.Now().Add(e.idle); t.Before(deadline) {
+			deadline = t
+		}
+	}
+	if err := e.conn.SetWriteDeadline(deadline); err != nil {
+		return 0, fmt.Errorf("extend write deadline: %w", err)
+	}
+	return e.w.Write(p)
 }
 
 func (s *Server) refundOrder(c *fiber.Ctx) error {

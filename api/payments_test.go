@@ -103,7 +103,8 @@ func TestPricedCheckout(t *testing.T) {
 		if call.IdempotencyKey != "checkout-session:"+orderID {
 			t.Errorf("session idempotency key %q", call.IdempotencyKey)
 		}
-		if want := "customer:" + l.ID + ":" + household + ":own:" + keys.SecretKey[len(keys.SecretKey)-4:]; customers[0].IdempotencyKey != want {
+		want := "customer:" + l.ID + ":" + household + ":own:" + asSuperuser(t).ownAccount(l.ID) + ":test"
+		if customers[0].IdempotencyKey != want {
 			t.Errorf("customer idempotency key %q, want %q", customers[0].IdempotencyKey, want)
 		}
 	})

@@ -13,7 +13,7 @@ import (
 
 // routes is the one route table of the API.
 func (s *Server) routes(app *fiber.App) {
-	app.Use(s.observe(routeSet(app)), requestTimeout)
+	app.Use(s.observe(routeSet(app)), refuseEncodedBodies, requestTimeout)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	if s.deps.Metrics != nil && s.deps.ServeMetrics {
@@ -86,7 +86,7 @@ func (s *Server) buyerLimiter() fiber.Handler {
 	return limiter.New(limiter.Config{
 		Max:          max,
 		Expiration:   time.Minute,
-		KeyGenerator: func(c *fiber.Ctx) string { return c.Params("tenant") + "|" + c.IP() },
+		KeyGenerator: func(c *fiber.Ctx) string { return c.Params("tenant") + "|" + s.clientIP(c) },
 		LimitReached: func(c *fiber.Ctx) error { return fiber.ErrTooManyRequests },
 	})
 }

@@ -6,6 +6,7 @@ package api
 
 import (
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -44,7 +45,8 @@ type Deps struct {
 	// per minute per tenant (0: the default of 300).
 	BuyerRateLimit int
 	// TrustedProxies are the proxies (IPs or CIDRs) whose X-Forwarded-For
-	// names the client, for rate limits and contract evidence.
+	// names the client, for rate limits and contract evidence (see
+	// Server.clientIP). New panics on an entry that is neither.
 	TrustedProxies []string
 }
 
@@ -54,6 +56,10 @@ const BodyLimit = 1 << 20
 // Server holds the dependencies the handlers use.
 type Server struct {
 	deps Deps
+	// proxies are Deps.TrustedProxies, parsed once (see clientIP). Fiber's
+	// own ProxyHeader is not used: it takes the leftmost valid address of
+	// X-Forwarded-For, which the client writes.
+	proxies []netip.Prefix
 }
 
 // New builds the Fiber app with every route of the contract.
@@ -61,7 +67,7 @@ func New(deps Deps) *fiber.App {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
-	s := &Server{deps: deps}
+	s := &Server{deps: deps, proxies: parseProxies(deps.TrustedProxies)}
 	cfg := fiber.Config{
 		AppName:               "checkout",
 		BodyLimit:             BodyLimit,
@@ -73,12 +79,6 @@ func New(deps Deps) *fiber.App {
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 60 * time.Second,
 		IdleTimeout:  120 * time.Second,
-	}
-	if len(deps.TrustedProxies) > 0 {
-		cfg.ProxyHeader = fiber.HeaderXForwardedFor
-		cfg.EnableTrustedProxyCheck = true
-		cfg.TrustedProxies = deps.TrustedProxies
-		cfg.EnableIPValidation = true // the first valid address of the header
 	}
 	app := fiber.New(cfg)
 	s.routes(app)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"time"
 
@@ -53,7 +54,7 @@ func (s *Server) tenantWebhook(c *fiber.Ctx) error {
 		return apperr.ErrNotImplemented
 	}
 	start := time.Now()
-	res, err := s.deps.Webhooks.Tenant(c.UserContext(), tenants.From(c).ID, c.Body(), c.Get("Stripe-Signature"))
+	res, err := s.deps.Webhooks.Tenant(c.UserContext(), tenants.From(c).ID, rawBody(c), c.Get("Stripe-Signature"))
 	s.countWebhook(tenants.From(c).Slug, res, start)
 	return s.webhookReply(c, res, err)
 }
@@ -64,11 +65,19 @@ func (s *Server) platformWebhook(c *fiber.Ctx) error {
 		return apperr.ErrNotImplemented
 	}
 	start := time.Now()
-	res, err := s.deps.Webhooks.Platform(c.UserContext(), c.Body(), c.Get("Stripe-Signature"))
+	res, err := s.deps.Webhooks.Platform(c.UserContext(), rawBody(c), c.Get("Stripe-Signature"))
 	if s.deps.Metrics != nil {
 		s.countWebhook(s.deps.Metrics.TenantSlug(res.TenantID), res, start)
 	}
 	return s.webhookReply(c, res, err)
+}
+
+// rawBody is a copy of the request body exactly as received. Unlike
+// c.Body() it never inflates a Content-Encoding (refuseEncodedBodies refuses
+// those before any handler runs, and this keeps it so should a route ever be
+// mounted outside it); the copy may outlive the handler.
+func rawBody(c *fiber.Ctx) []byte {
+	return bytes.Clone(c.Request().Body())
 }
 
 // countWebhook counts a delivery under a tenant label that names an existing

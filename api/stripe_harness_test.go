@@ -238,7 +238,14 @@ type stripeRecorder struct {
 
 func newStripeRecorder(t testing.TB) *stripeRecorder {
 	t.Helper()
-	target, err := url.Parse(stripemock.URL(t))
+	return newStripeRecorderTo(t, stripemock.URL(t))
+}
+
+// newStripeRecorderTo is a recorder in front of upstream (stripe-mock, or a
+// proxy in front of it) instead of the package's stripe-mock.
+func newStripeRecorderTo(t testing.TB, upstream string) *stripeRecorder {
+	t.Helper()
+	target, err := url.Parse(upstream)
 	if err != nil {
 		t.Fatal(err)
 	}

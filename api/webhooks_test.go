@@ -281,6 +281,22 @@ func TestWebhookChargeRefunded(t *testing.T) {
 			t.Errorf("order %v", got)
 		}
 	})
+	t.Run("a refund that arrives before the completed event is applied when the order is paid", func(t *testing.T) {
+		p := e.pendingOrder(l.league, l.Kit)
+		if r := e.deliver(l.Hook, chargeRefunded(p, 1000), l.Keys.WebhookSecret); r.Status != 200 {
+			t.Fatalf("refund first: %d %s", r.Status, r.Body)
+		}
+		if r := e.deliver(l.Hook, sessionEvent("checkout.session.completed", p, l.ID, "paid"), l.Keys.WebhookSecret); r.Status != 200 {
+			t.Fatalf("then pay: %d %s", r.Status, r.Body)
+		}
+		got := e.order(l.league, p["id"])
+		if got["status"] != "partially_refunded" || got["amount_refunded_cents"] != 1000.0 {
+			t.Errorf("order %v with %v refunded, want partially_refunded with 1000", got["status"], got["amount_refunded_cents"])
+		}
+		if want := []string{"→pending", "pending→paid", "paid→partially_refunded"}; fmt.Sprint(transitions(got)) != fmt.Sprint(want) {
+			t.Errorf("transitions %v, want %v", transitions(got), want)
+		}
+	})
 }
 
 func TestWebhookIgnoresEventsItCannotPlace(t *testing.T) {

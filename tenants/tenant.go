@@ -107,6 +107,7 @@ func (s *Store) Create(ctx context.Context, in NewTenant) (Tenant, error) {
 	if len(fields) > 0 {
 		return Tenant{}, &apperr.Invalid{Detail: "the tenant is invalid", Fields: fields}
 	}
+	origins = normaliseOrigins(origins)
 	const q = `INSERT INTO tenants (id, slug, name, currency, allowed_redirect_origins)
 		VALUES ($1, $2, $3, $4, $5) RETURNING ` + tenantCols
 	var t Tenant
@@ -189,10 +190,14 @@ func (s *Store) Update(ctx context.Context, slug string, p TenantPatch) (Tenant,
 		n := strings.TrimSpace(*p.Name)
 		name = &n
 	}
+	var origins []string // nil: left alone
+	if p.AllowedRedirectOrigins != nil {
+		origins = normaliseOrigins(*p.AllowedRedirectOrigins)
+	}
 	const q = `UPDATE tenants SET name = coalesce($2, name),
 		allowed_redirect_origins = coalesce($3, allowed_redirect_origins)
 		WHERE slug = $1 RETURNING ` + tenantCols
-	t, err := scanTenant(s.db.Pool.QueryRow(ctx, q, slug, name, p.AllowedRedirectOrigins))
+	t, err := scanTenant(s.db.Pool.QueryRow(ctx, q, slug, name, origins))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Tenant{}, apperr.ErrNotFound
 	}
@@ -219,7 +224,7 @@ func checkOrigins(origins []string) []apperr.FieldError {
 	var out []apperr.FieldError
 	for i, o := range origins {
 		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" ||
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			out = append(out, apperr.FieldError{
 				Field:   fmt.Sprintf("/allowed_redirect_origins/%d", i),
@@ -231,15 +236,17 @@ func checkOrigins(origins []string) []apperr.FieldError {
 }
 
 // OriginAllowed reports whether rawURL is an absolute URL on one of the
-// tenant's allowed redirect origins.
+// tenant's allowed redirect origins. Scheme and host compare without regard
+// to case and a default port (:443, :80) is the same as none, as browsers
+// treat them; any other port must match.
 func (t Tenant) OriginAllowed(rawURL string) bool {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
+	if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
 		return false
 	}
-	origin := u.Scheme + "://" + u.Host
+	origin := originOf(u)
 	for _, o := range t.AllowedRedirectOrigins {
-		if strings.TrimSuffix(o, "/") == origin {
+		if normaliseOrigin(o) == origin {
 			return true
 		}
 	}
@@ -252,7 +259,43 @@ func (t Tenant) DefaultOrigin() string {
 	if len(t.AllowedRedirectOrigins) == 0 {
 		return ""
 	}
-	return strings.TrimSuffix(t.AllowedRedirectOrigins[0], "/")
+	return normaliseOrigin(t.AllowedRedirectOrigins[0])
+}
+
+// normaliseOrigins is origins (already checked) in their stored form.
+func normaliseOrigins(origins []string) []string {
+	out := make([]string, len(origins))
+	for i, o := range origins {
+		out[i] = normaliseOrigin(o)
+	}
+	return out
+}
+
+// normaliseOrigin writes an origin as "scheme://host[:port]": scheme and
+// host in lower case, no default port, no trailing slash. Origins stored
+// before this rule (and anything that does not parse) are compared by it
+// too, so both sides of OriginAllowed always agree.
+func normaliseOrigin(o string) string {
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return strings.TrimSuffix(o, "/")
+	}
+	return originOf(u)
+}
+
+// originOf is u's origin in normal form (see normaliseOrigin).
+func originOf(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	switch port := u.Port(); {
+	case port == "", scheme == "https" && port == "443", scheme == "http" && port == "80":
+	default:
+		host += ":" + port
+	}
+	return scheme + "://" + host
 }
 
 // SlugByID names a tenant by id (slugs never change, so the answer is

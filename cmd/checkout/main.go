@@ -90,9 +90,10 @@ func wire(d *db.DB, cfg config.Config, log *slog.Logger) (*services, error) {
 		PublicURL: cfg.PublicURL})
 	reg := newRegistry()
 	cat := catalog.NewService(d, reg)
+	ord := orders.NewService(d, cat, log).WithGateway(pay).WithObserver(m)
 	return &services{db: d, registry: reg, tenants: ts, catalog: cat,
-		customers: customers.NewStore(d), orders: orders.NewService(d, cat, log).WithGateway(pay).WithObserver(m),
-		payments: pay, webhooks: webhooks.NewHandler(d, pay, log).WithObserver(m), metrics: m, log: log}, nil
+		customers: customers.NewStore(d), orders: ord, payments: pay,
+		webhooks: webhooks.NewHandler(d, pay, log).WithObserver(orders.Observers(m, ord.PaidHooks())), metrics: m, log: log}, nil
 }
 
 // open connects to the configured database as the application role.

@@ -83,7 +83,7 @@ func (m *Metrics) tenant(id uuid.UUID) string {
 }
 
 // OrderCreated implements orders.Observer.
-func (m *Metrics) OrderCreated(tenantID uuid.UUID, productType string, status orders.Status, amount int64, currency string) {
+func (m *Metrics) OrderCreated(tenantID, _ uuid.UUID, productType string, status orders.Status, amount int64, currency string) {
 	slug := m.tenant(tenantID)
 	m.ordersCreated.WithLabelValues(slug, productType, string(status)).Inc()
 	if status == orders.StatusPaid {
@@ -92,7 +92,7 @@ func (m *Metrics) OrderCreated(tenantID uuid.UUID, productType string, status or
 }
 
 // OrderTransition implements orders.Observer.
-func (m *Metrics) OrderTransition(tenantID uuid.UUID, productType string, from, to orders.Status, amount int64, currency string) {
+func (m *Metrics) OrderTransition(tenantID, _ uuid.UUID, productType string, from, to orders.Status, amount int64, currency string) {
 	slug := m.tenant(tenantID)
 	m.transitions.WithLabelValues(slug, productType, string(from), string(to)).Inc()
 	if to == orders.StatusPaid {

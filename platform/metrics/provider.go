@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/leaguepay/checkout/platform/payments"
@@ -19,13 +20,25 @@ func (m *Metrics) InstrumentProvider(p payments.Provider) payments.Provider {
 	return &instrumented{next: p, m: m}
 }
 
+// observe counts a call as ok, refused (the provider turned down a league's
+// key or account: a mistake of the league, not a fault of the provider) or
+// error.
 func (i *instrumented) observe(op string, start time.Time, err error) {
 	outcome := "ok"
-	if err != nil {
+	switch {
+	case errors.Is(err, payments.ErrRefused):
+		outcome = "refused"
+	case err != nil:
 		outcome = "error"
 	}
 	i.m.stripeRequests.WithLabelValues(op, outcome).Inc()
 	i.m.stripeDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+}
+
+func (i *instrumented) Account(ctx context.Context, a payments.Account) (info payments.AccountInfo, err error) {
+	start := time.Now()
+	defer func() { i.observe("account_get", start, err) }()
+	return i.next.Account(ctx, a)
 }
 
 func (i *instrumented) CreateCustomer(ctx context.Context, a payments.Account, r payments.CustomerRequest) (id string, err error) {

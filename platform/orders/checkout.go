@@ -56,8 +56,8 @@ type prepared struct {
 }
 
 // Checkout validates and places an order. A free product is paid at once;
-// a priced one needs the payment provider (apperr.ErrNotImplemented until
-// it is configured).
+// a priced one is pending until its Checkout Session is paid (see
+// checkoutPaid).
 func (s *Service) Checkout(ctx context.Context, req CheckoutRequest) (CheckoutResult, error) {
 	if req.IdempotencyKey == "" {
 		return s.checkout(ctx, req)
@@ -86,7 +86,6 @@ func (s *Service) checkout(ctx context.Context, req CheckoutRequest) (CheckoutRe
 	if err := s.publish(changes, err); err != nil {
 		return CheckoutResult{}, err
 	}
-	s.onPaid(ctx, req.TenantID, p)
 	return CheckoutResult{Order: p.order}, nil
 }
 
@@ -241,20 +240,4 @@ func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, c
 	*o = inserted
 	note(ctx, tenantID, o, nil, o.Status)
 	return acquireClaims(ctx, tx, tenantID, o.ID, claims)
-}
-
-func (s *Service) onPaid(ctx context.Context, tenantID uuid.UUID, p prepared) {
-	typ, ok := s.catalog.Registry().Get(p.product.Type)
-	hook, isHook := typ.(producttypes.PaidHook)
-	if !ok || !isHook {
-		return
-	}
-	var data map[string]any
-	_ = json.Unmarshal(p.order.CustomData, &data)
-	err := hook.OnPaid(ctx, producttypes.PaidOrder{TenantID: tenantID.String(), OrderID: p.order.ID.String(),
-		ProductID: p.product.ID.String(), PlayerID: p.order.PlayerID.String(), AmountCents: p.order.AmountCents,
-		Currency: p.order.Currency, Config: p.product.Config, Data: data})
-	if err != nil {
-		s.log.Error("paid hook failed", "type", p.product.Type, "order_id", p.order.ID, "err", err)
-	}
 }

@@ -50,15 +50,37 @@ func acquireClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, 
 
 // releaseClaims drops an order's claims once it stops being live; a value
 // stays claimed while another live order of the same holder still uses it.
+//
+// The claim rows are locked first, in the order acquireClaims takes them,
+// and the orphan check runs as a later statement: under READ COMMITTED each
+// statement sees what committed before it started, so a concurrent checkout
+// of the same holder that linked the claim (and held its lock) is seen, and
+// the claim it relies on is kept.
 func releaseClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) error {
-	_, err := tx.Exec(ctx, `WITH gone AS (
-			DELETE FROM order_claims WHERE tenant_id = $1 AND order_id = $2 RETURNING scope, value)
-		DELETE FROM claims c USING gone g
-		WHERE c.tenant_id = $1 AND c.scope = g.scope AND c.value = g.value
-		  AND NOT EXISTS (SELECT 1 FROM order_claims oc WHERE oc.tenant_id = $1
-		      AND oc.scope = c.scope AND oc.value = c.value AND oc.order_id <> $2)`, tenantID, orderID)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM claims c JOIN order_claims oc
+			ON oc.tenant_id = c.tenant_id AND oc.scope = c.scope AND oc.value = c.value
+		WHERE c.tenant_id = $1 AND oc.order_id = $2 ORDER BY c.scope, c.value FOR UPDATE OF c`, tenantID, orderID); err != nil {
+		return fmt.Errorf("lock claims: %w", err)
+	}
+	rows, err := tx.Query(ctx, `DELETE FROM order_claims WHERE tenant_id = $1 AND order_id = $2 RETURNING scope, value`,
+		tenantID, orderID)
 	if err != nil {
-		return fmt.Errorf("release claims: %w", err)
+		return fmt.Errorf("unlink claims: %w", err)
+	}
+	type key struct{ scope, value string }
+	gone, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (key, error) {
+		var k key
+		return k, r.Scan(&k.scope, &k.value)
+	})
+	if err != nil {
+		return fmt.Errorf("unlink claims: %w", err)
+	}
+	for _, k := range gone {
+		if _, err := tx.Exec(ctx, `DELETE FROM claims c WHERE c.tenant_id = $1 AND c.scope = $2 AND c.value = $3
+			AND NOT EXISTS (SELECT 1 FROM order_claims oc WHERE oc.tenant_id = $1 AND oc.scope = $2 AND oc.value = $3)`,
+			tenantID, k.scope, k.value); err != nil {
+			return fmt.Errorf("release claim: %w", err)
+		}
 	}
 	return nil
 }

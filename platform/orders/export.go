@@ -15,18 +15,27 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// exportBatch is how many rows one export query reads; each batch is its own
-// short transaction, so an export of any size holds no long transaction and
-// bounded memory.
+// exportBatch is how many rows one export query reads. Each batch is read
+// into memory in its own short transaction, which is over before any of it
+// is written out: an export of any size holds bounded memory, no long
+// transaction, and no pooled connection while the client reads.
 const exportBatch = 1000
 
 var exportHeader = []string{"id", "created_at", "status", "product_id", "product_name", "product_type",
 	"category", "customer_id", "customer_email", "player_id", "player_name", "amount_cents",
 	"amount_refunded_cents", "currency", "paid_at"}
 
+// exportItem is one order of an export batch with the names joined to it.
+type exportItem struct {
+	order                          Order
+	productName, email, playerName string
+}
+
 // Export writes the orders matching f as CSV, newest first: the fixed
 // columns, then one "custom_data.KEY" column per custom_data key seen among
-// them, sorted. Limit and Cursor of f are ignored.
+// them, sorted. Limit and Cursor of f are ignored. w is written to only
+// between batches, never inside a transaction, so a slow writer (a client
+// reading slowly) holds no database connection.
 func (s *Service) Export(ctx context.Context, tenantID uuid.UUID, f Filter, w io.Writer) error {
 	keys, err := s.customKeys(ctx, tenantID, f)
 	if err != nil {
@@ -38,22 +47,28 @@ func (s *Service) Export(ctx context.Context, tenantID uuid.UUID, f Filter, w io
 		header = append(header, "custom_data."+k)
 	}
 	if err := cw.Write(header); err != nil {
-		return err
+		return fmt.Errorf("write export: %w", err)
 	}
 	var pos *cursor
 	for {
-		n, last, err := s.exportBatch(ctx, tenantID, f, pos, keys, cw)
+		batch, err := s.exportBatch(ctx, tenantID, f, pos)
 		if err != nil {
 			return err
 		}
+		for _, it := range batch {
+			if err := cw.Write(exportRow(it, keys)); err != nil {
+				return fmt.Errorf("write export: %w", err)
+			}
+		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
-			return err
+			return fmt.Errorf("write export: %w", err)
 		}
-		if n < exportBatch {
+		if len(batch) < exportBatch {
 			return nil
 		}
-		pos = &last
+		last := batch[len(batch)-1].order
+		pos = &cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 }
 
@@ -80,7 +95,10 @@ func (s *Service) customKeys(ctx context.Context, tenantID uuid.UUID, f Filter) 
 	return keys, nil
 }
 
-func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f Filter, pos *cursor, keys []string, cw *csv.Writer) (int, cursor, error) {
+// exportBatch reads the next exportBatch orders after pos (from the start
+// when pos is nil) in one tenant transaction and returns them once it is
+// committed.
+func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f Filter, pos *cursor) ([]exportItem, error) {
 	q := f.where(sq.Select(orderCols, "p.name", "c.email", "pl.first_name || ' ' || pl.last_name").
 		From("orders o").
 		Join("products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id").
@@ -92,10 +110,9 @@ func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f Filter,
 	}
 	sqlText, args, err := q.ToSql()
 	if err != nil {
-		return 0, cursor{}, fmt.Errorf("build export query: %w", err)
+		return nil, fmt.Errorf("build export query: %w", err)
 	}
-	var n int
-	var last cursor
+	batch := make([]exportItem, 0, exportBatch)
 	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, sqlText, args...)
 		if err != nil {
@@ -103,33 +120,29 @@ func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f Filter,
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var productName, email, playerName string
-			o, err := scanOrder(rows, &productName, &email, &playerName)
-			if err != nil {
+			var it exportItem
+			if it.order, err = scanOrder(rows, &it.productName, &it.email, &it.playerName); err != nil {
 				return err
 			}
-			if err := cw.Write(exportRow(o, productName, email, playerName, keys)); err != nil {
-				return err
-			}
-			n++
-			last = cursor{CreatedAt: o.CreatedAt, ID: o.ID}
+			batch = append(batch, it)
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return 0, cursor{}, fmt.Errorf("export orders: %w", err)
+		return nil, fmt.Errorf("export orders: %w", err)
 	}
-	return n, last, nil
+	return batch, nil
 }
 
-func exportRow(o Order, productName, email, playerName string, keys []string) []string {
+func exportRow(it exportItem, keys []string) []string {
+	o := it.order
 	paidAt := ""
 	if o.PaidAt != nil {
 		paidAt = o.PaidAt.Format(time.RFC3339)
 	}
 	row := []string{o.ID.String(), o.CreatedAt.Format(time.RFC3339), string(o.Status), o.ProductID.String(),
-		csvSafe(productName), o.ProductType, o.Category, o.CustomerID.String(), csvSafe(email), o.PlayerID.String(),
-		csvSafe(playerName), strconv.FormatInt(o.AmountCents, 10), strconv.FormatInt(o.AmountRefundedCents, 10),
+		csvSafe(it.productName), o.ProductType, o.Category, o.CustomerID.String(), csvSafe(it.email), o.PlayerID.String(),
+		csvSafe(it.playerName), strconv.FormatInt(o.AmountCents, 10), strconv.FormatInt(o.AmountRefundedCents, 10),
 		o.Currency, paidAt}
 	var data map[string]json.RawMessage
 	_ = json.Unmarshal(o.CustomData, &data)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -79,6 +80,11 @@ func (s *Service) claimKey(ctx context.Context, req CheckoutRequest, hash []byte
 		}
 		if held.orderID == nil {
 			return &apperr.Conflict{Detail: "a request with this Idempotency-Key is still being processed"}
+		}
+		// A replay answers only to a token that still works: a rotated
+		// token replays nothing.
+		if _, err := customers.ByTokenTx(ctx, tx, req.TenantID, req.Input.RegistrationToken); err != nil {
+			return err
 		}
 		o, err := getTx(ctx, tx, req.TenantID, *held.orderID, false)
 		if err != nil {

@@ -7,12 +7,34 @@ import (
 	"github.com/google/uuid"
 )
 
-// Observer learns of order changes once they are committed (metrics).
+// Observer learns of order changes once they are committed (metrics, the
+// product types' paid hooks).
 type Observer interface {
 	// OrderCreated is called for every new order, with its first status.
-	OrderCreated(tenantID uuid.UUID, productType string, status Status, amount int64, currency string)
+	OrderCreated(tenantID, orderID uuid.UUID, productType string, status Status, amount int64, currency string)
 	// OrderTransition is called for every status change.
-	OrderTransition(tenantID uuid.UUID, productType string, from, to Status, amount int64, currency string)
+	OrderTransition(tenantID, orderID uuid.UUID, productType string, from, to Status, amount int64, currency string)
+}
+
+// Observers fans every change out to each of observers (nil ones skipped).
+func Observers(observers ...Observer) Observer { return fanOut(observers) }
+
+type fanOut []Observer
+
+func (f fanOut) OrderCreated(tenantID, orderID uuid.UUID, productType string, status Status, amount int64, currency string) {
+	for _, o := range f {
+		if o != nil {
+			o.OrderCreated(tenantID, orderID, productType, status, amount, currency)
+		}
+	}
+}
+
+func (f fanOut) OrderTransition(tenantID, orderID uuid.UUID, productType string, from, to Status, amount int64, currency string) {
+	for _, o := range f {
+		if o != nil {
+			o.OrderTransition(tenantID, orderID, productType, from, to, amount, currency)
+		}
+	}
 }
 
 // Changes collects the order changes of one transaction so they are
@@ -24,6 +46,7 @@ type Changes struct {
 
 type change struct {
 	tenantID    uuid.UUID
+	orderID     uuid.UUID
 	productType string
 	from        *Status
 	to          Status
@@ -47,33 +70,35 @@ func note(ctx context.Context, tenantID uuid.UUID, o *Order, from *Status, to St
 		return
 	}
 	c.mu.Lock()
-	c.list = append(c.list, change{tenantID: tenantID, productType: o.ProductType, from: from, to: to,
+	c.list = append(c.list, change{tenantID: tenantID, orderID: o.ID, productType: o.ProductType, from: from, to: to,
 		amount: o.AmountCents, currency: o.Currency})
 	c.mu.Unlock()
 }
 
-// Publish reports the collected changes to o (nil: nobody listens).
+// Publish reports the collected changes to o (nil: nobody listens) and
+// forgets them.
 func (c *Changes) Publish(o Observer) {
 	if o == nil || c == nil {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, ch := range c.list {
+	list := c.list
+	c.list = nil
+	c.mu.Unlock()
+	for _, ch := range list {
 		if ch.from == nil {
-			o.OrderCreated(ch.tenantID, ch.productType, ch.to, ch.amount, ch.currency)
+			o.OrderCreated(ch.tenantID, ch.orderID, ch.productType, ch.to, ch.amount, ch.currency)
 		} else {
-			o.OrderTransition(ch.tenantID, ch.productType, *ch.from, ch.to, ch.amount, ch.currency)
+			o.OrderTransition(ch.tenantID, ch.orderID, ch.productType, *ch.from, ch.to, ch.amount, ch.currency)
 		}
 	}
-	c.list = nil
 }
 
-// publish reports changes once their transaction committed (err == nil)
-// and passes err through.
+// publish reports changes once their transaction committed (err == nil) to
+// the service's observer and the paid hooks, and passes err through.
 func (s *Service) publish(changes *Changes, err error) error {
 	if err == nil {
-		changes.Publish(s.observer)
+		changes.Publish(Observers(s.observer, s.PaidHooks()))
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,16 +17,22 @@ import (
 // what became of the session. A pending order that never got a session
 // (the process died between the order and the provider call) fails after
 // orphanAfter; an imported legacy order never had one of ours, so it is not
-// the reconciler's to settle.
+// the reconciler's to settle. An order the pass cannot settle now (provider
+// down, an async payment still processing, a payment of the wrong amount
+// waiting for staff) has its next check postponed, so it neither blocks the
+// others nor is asked about every minute.
 const (
 	reconcileGrace = 2 * time.Minute
 	orphanAfter    = 10 * time.Minute
 	reconcileBatch = 50
+	retryAfter     = 10 * time.Minute // provider or account unavailable
+	asyncRecheck   = 6 * time.Hour    // async payment processing, or paid with another amount
 )
 
 // RunReconciler reconciles every interval until ctx ends. Several replicas
-// may run it at once: each batch locks its orders with SKIP LOCKED, so no
-// order is settled twice.
+// may run it at once: each order is settled in a transaction of its own that
+// locks it with SKIP LOCKED, so no order is settled twice and no replica
+// holds more than one order (and one connection) while it asks the provider.
 func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -62,90 +69,132 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		n, err := s.reconcileTenant(ctx, id)
 		total += n
 		if err != nil {
-			return total, err
+			if ctx.Err() != nil {
+				return total, err
+			}
+			s.log.Error("reconcile tenant", "tenant_id", id, "err", err) // the other tenants still get their pass
 		}
 	}
 	return total, nil
 }
 
-type stale struct {
-	id      uuid.UUID
-	session *string
+// Retention of the records that only exist to make retries safe.
+const (
+	idempotencyRetention = 48 * time.Hour      // honoured for 24 h
+	webhookRetention     = 90 * 24 * time.Hour // Stripe retries for 3 days
+)
+
+// purge deletes a tenant's expired idempotency keys and old webhook event
+// ids.
+func (s *Service) purge(ctx context.Context, tenantID uuid.UUID) error {
+	return s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1
+			AND created_at < now() - make_interval(secs => $2)`, tenantID, idempotencyRetention.Seconds()); err != nil {
+			return fmt.Errorf("purge idempotency keys: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM webhook_events WHERE tenant_id = $1
+			AND received_at < now() - make_interval(secs => $2)`, tenantID, webhookRetention.Seconds()); err != nil {
+			return fmt.Errorf("purge webhook events: %w", err)
+		}
+		return nil
+	})
 }
 
+// reconcileTenant purges the tenant's expired retry records and settles up
+// to reconcileBatch of its stale orders.
 func (s *Service) reconcileTenant(ctx context.Context, tenantID uuid.UUID) (int, error) {
-	ctx, changes := Track(ctx)
+	if err := s.purge(ctx, tenantID); err != nil {
+		return 0, err
+	}
 	acct, acctErr := s.account(ctx, tenantID)
 	n := 0
-	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, stripe_checkout_session_id FROM orders
+	for range reconcileBatch {
+		found, settled, err := s.reconcileNext(ctx, tenantID, acct, acctErr)
+		if err != nil || !found {
+			return n, err
+		}
+		if settled {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// reconcileNext locks the tenant's oldest stale order that no other replica
+// holds and settles it, or postpones its next check.
+func (s *Service) reconcileNext(ctx context.Context, tenantID uuid.UUID, acct payments.Account, acctErr error) (found, settled bool, err error) {
+	ctx, changes := Track(ctx)
+	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		var id uuid.UUID
+		var session *string
+		err := tx.QueryRow(ctx, `SELECT id, stripe_checkout_session_id FROM orders
 			WHERE tenant_id = $1 AND status = 'pending'
 			  AND ((checkout_expires_at IS NOT NULL AND checkout_expires_at < now() - make_interval(secs => $2))
 			    OR (stripe_checkout_session_id IS NULL AND legacy_ref IS NULL
 			        AND created_at < now() - make_interval(secs => $3)))
-			ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED`,
-			tenantID, reconcileGrace.Seconds(), orphanAfter.Seconds(), reconcileBatch)
+			ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+			tenantID, reconcileGrace.Seconds(), orphanAfter.Seconds()).Scan(&id, &session)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (stale, error) {
-			var st stale
-			return st, r.Scan(&st.id, &st.session)
-		})
-		if err != nil {
+		found = true
+		later, err := s.reconcileOne(ctx, tx, tenantID, acct, acctErr, id, session)
+		if err != nil || later == 0 {
+			settled = err == nil
 			return err
 		}
-		for _, st := range list {
-			if s.reconcileOne(ctx, tx, tenantID, acct, acctErr, st) {
-				n++
-			}
-		}
-		return nil
+		_, err = tx.Exec(ctx, `UPDATE orders SET checkout_expires_at = now() + make_interval(secs => $3)
+			WHERE tenant_id = $1 AND id = $2`, tenantID, id, later.Seconds()-reconcileGrace.Seconds())
+		return err
 	})
-	return n, s.publish(changes, err)
+	return found, settled, s.publish(changes, err)
 }
 
 // reconcileOne settles one stale order from what the provider says of its
 // session on acct (resolved before the transaction; acctErr when it could
-// not be); a provider error leaves it for the next pass.
-func (s *Service) reconcileOne(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, acct payments.Account, acctErr error, st stale) bool {
+// not be). It returns how long to wait before asking again when the order
+// cannot be settled now, or 0 when it was settled.
+func (s *Service) reconcileOne(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, acct payments.Account, acctErr error,
+	id uuid.UUID, session *string) (time.Duration, error) {
 	const actor = "reconciler"
-	var err error
-	switch {
-	case st.session == nil:
-		_, err = MarkFailed(ctx, tx, tenantID, st.id, actor, "no checkout session was ever created")
-	case acctErr != nil:
-		s.log.Warn("reconcile: payment account", "order_id", st.id, "err", acctErr)
-		return false
-	default:
-		sess, gerr := s.gateway.GetSession(ctx, acct, *st.session)
-		switch {
-		case gerr != nil:
-			s.log.Warn("reconcile: read session", "order_id", st.id, "err", gerr)
-			return false
-		case sess.Status == "complete" && sess.PaymentStatus == "paid":
-			var out Outcome
-			out, err = MarkPaid(ctx, tx, tenantID, st.id, sess.AmountTotal, sess.Currency, sess.PaymentIntentID, actor, "session found paid")
-			if err == nil && out == OutcomeAmountMismatch {
-				// Paid, but not what the order asks: left pending for staff,
-				// and not counted as settled.
-				s.log.Error("reconcile: session paid with another amount or currency", "order_id", st.id,
-					"amount", sess.AmountTotal, "currency", sess.Currency)
-				return false
-			}
-		case sess.Status == "open":
-			if _, gerr := s.gateway.ExpireSession(ctx, acct, *st.session); gerr != nil {
-				s.log.Warn("reconcile: expire session", "order_id", st.id, "err", gerr)
-				return false
-			}
-			_, err = MarkExpired(ctx, tx, tenantID, st.id, actor, "session expired by the reconciler")
-		default:
-			_, err = MarkExpired(ctx, tx, tenantID, st.id, actor, "session found "+sess.Status)
-		}
+	if session == nil {
+		_, err := MarkFailed(ctx, tx, tenantID, id, actor, "no checkout session was ever created")
+		return 0, err
 	}
+	if acctErr != nil {
+		s.log.Warn("reconcile: payment account", "order_id", id, "err", acctErr)
+		return retryAfter, nil
+	}
+	sess, err := s.gateway.GetSession(ctx, acct, *session)
 	if err != nil {
-		s.log.Error("reconcile order", "order_id", st.id, "err", err)
-		return false
+		s.log.Warn("reconcile: read session", "order_id", id, "err", err)
+		return retryAfter, nil
 	}
-	return true
+	switch {
+	case sess.Status == "complete" && sess.PaymentStatus == "paid":
+		out, err := MarkPaid(ctx, tx, tenantID, id, sess.AmountTotal, sess.Currency, sess.PaymentIntentID, actor, "session found paid")
+		if err == nil && out == OutcomeAmountMismatch {
+			s.log.Error("reconcile: session paid with another amount or currency; left pending for staff",
+				"order_id", id, "amount", sess.AmountTotal, "currency", sess.Currency)
+			return asyncRecheck, nil
+		}
+		return 0, err
+	case sess.Status == "complete":
+		// An async payment (bank debit) is still processing: its
+		// async_payment_succeeded/failed event settles the order.
+		return asyncRecheck, nil
+	case sess.Status == "open":
+		if _, err := s.gateway.ExpireSession(ctx, acct, *session); err != nil {
+			s.log.Warn("reconcile: expire session", "order_id", id, "err", err)
+			return retryAfter, nil
+		}
+		_, err = MarkExpired(ctx, tx, tenantID, id, actor, "session expired by the reconciler")
+		return 0, err
+	default:
+		_, err = MarkExpired(ctx, tx, tenantID, id, actor, "session found "+sess.Status)
+		return 0, err
+	}
 }

@@ -68,7 +68,27 @@ func MarkPaid(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, amoun
 	if !CanTransition(o.Status, StatusPaid) {
 		return OutcomeProcessed, nil
 	}
-	return OutcomeProcessed, Transition(ctx, tx, tenantID, &o, StatusPaid, actor, detail)
+	if err := Transition(ctx, tx, tenantID, &o, StatusPaid, actor, detail); err != nil {
+		return "", err
+	}
+	return OutcomeProcessed, applyEarlyRefund(ctx, tx, tenantID, &o, paymentIntent, actor)
+}
+
+// applyEarlyRefund applies a charge.refunded that arrived before the order
+// was known to be paid by paymentIntent.
+func applyEarlyRefund(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, paymentIntent, actor string) error {
+	if paymentIntent == "" {
+		return nil
+	}
+	var total *int64
+	if err := tx.QueryRow(ctx, `SELECT max(amount_refunded) FROM webhook_events
+		WHERE tenant_id = $1 AND payment_intent = $2 AND type = 'charge.refunded'`, tenantID, paymentIntent).Scan(&total); err != nil {
+		return fmt.Errorf("find early refunds: %w", err)
+	}
+	if total == nil {
+		return nil
+	}
+	return recordRefund(ctx, tx, tenantID, o, *total, actor)
 }
 
 // MarkFailed marks a pending order failed.

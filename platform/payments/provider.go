@@ -8,7 +8,10 @@ package payments
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -22,22 +25,47 @@ const (
 
 // Account is the Stripe account and key one tenant's calls use.
 type Account struct {
-	Mode          string
-	SecretKey     string // own_keys: the league's key; connect: the platform's
-	AccountID     string // connect: the connected account (Stripe-Account header)
+	Mode      string
+	SecretKey string // own_keys: the league's key; connect: the platform's
+	// AccountID is the Stripe account the calls act on. Connect: the
+	// connected account, sent as the Stripe-Account header. Own keys: the
+	// account Stripe reported for the key when it was saved (never sent; ""
+	// for settings saved before it was recorded).
+	AccountID     string
 	WebhookSecret string // own_keys: the league's; sandbox: the sandbox's
 }
 
-// Ref names the Stripe namespace customers live in: a league's own account,
-// a connected account, or the sandbox.
+// Ref names the Stripe namespace customers live in: a league's own account
+// in test or live mode (a key roll keeps it; test and live mode of one
+// account hold different customers), a connected account, or the sandbox.
+// Own-key settings saved before the account was recorded fall back to a
+// digest of the key: never its last four characters, which two keys share
+// by chance.
 func (a Account) Ref() string {
 	switch a.Mode {
 	case ModeConnect:
 		return "connect:" + a.AccountID
 	case ModeOwnKeys:
-		return "own:" + last4(a.SecretKey)
+		if a.AccountID == "" {
+			sum := sha256.Sum256([]byte(a.SecretKey))
+			return "own:key-" + hex.EncodeToString(sum[:8])
+		}
+		return "own:" + a.AccountID + ":" + keyMode(a.SecretKey)
 	}
 	return a.Mode
+}
+
+// keyMode is "live" for a live-mode key (sk_live_, rk_live_), else "test".
+func keyMode(key string) string {
+	if strings.Contains(key, "_live_") {
+		return "live"
+	}
+	return "test"
+}
+
+// AccountInfo is what the provider reports of a Stripe account it checked.
+type AccountInfo struct {
+	ID string // acct_...
 }
 
 // CustomerRequest creates a household's Stripe customer.
@@ -86,6 +114,13 @@ type RefundRequest struct {
 // Provider is a payment provider's API, as the platform uses it. Every
 // create carries the request's deterministic idempotency key.
 type Provider interface {
+	// Account checks acct before a league's settings are saved. Own keys:
+	// reads the account acct.SecretKey belongs to, which proves the key
+	// works. Connect: reads acct.AccountID with the platform's key
+	// (acct.SecretKey), which proves the account is connected to the
+	// platform. A refusal of the key or account wraps ErrRefused; anything
+	// else (unreachable, failing, or a bad platform key) wraps ErrProvider.
+	Account(ctx context.Context, acct Account) (AccountInfo, error)
 	CreateCustomer(ctx context.Context, acct Account, req CustomerRequest) (string, error)
 	CreateSession(ctx context.Context, acct Account, req SessionRequest) (Session, error)
 	GetSession(ctx context.Context, acct Account, id string) (Session, error)
@@ -99,6 +134,10 @@ var (
 	ErrNotConfigured = errors.New("payments: no payment account configured for this league")
 	// ErrProvider: the provider failed or refused the call.
 	ErrProvider = errors.New("payments: provider failed")
+	// ErrRefused: the provider answered that a league's key or account is
+	// not usable (an invalid or revoked key, an account that does not exist
+	// or is not connected to the platform); retrying will not help.
+	ErrRefused = errors.New("payments: provider refused the key or account")
 )
 
 func last4(s string) string {

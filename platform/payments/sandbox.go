@@ -19,10 +19,22 @@ type Sandbox struct {
 	publicURL string
 }
 
+var _ Provider = (*Sandbox)(nil)
+
 // NewSandbox returns the sandbox provider; publicURL is where the service
 // is reached (its checkout pages live there).
 func NewSandbox(publicURL string) *Sandbox {
 	return &Sandbox{publicURL: strings.TrimSuffix(publicURL, "/")}
+}
+
+// Account accepts every account: a Connect account as given, own keys as
+// an account id derived from the key.
+func (s *Sandbox) Account(_ context.Context, acct Account) (AccountInfo, error) {
+	if acct.Mode == ModeConnect {
+		return AccountInfo{ID: acct.AccountID}, nil
+	}
+	sum := sha256.Sum256([]byte(acct.SecretKey))
+	return AccountInfo{ID: "acct_sandbox" + hex.EncodeToString(sum[:8])}, nil
 }
 
 // CreateCustomer derives a stable customer id from the idempotency key.

@@ -64,10 +64,10 @@ func (s *Service) Account(ctx context.Context, tenantID uuid.UUID) (Account, err
 	}
 	var mode string
 	var keyEnc, whEnc []byte
-	var accountID *string
+	var accountID, ownAccountID *string
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT mode, secret_key_enc, webhook_secret_enc, account_id
-			FROM stripe_settings WHERE tenant_id = $1`, tenantID).Scan(&mode, &keyEnc, &whEnc, &accountID)
+		return tx.QueryRow(ctx, `SELECT mode, secret_key_enc, webhook_secret_enc, account_id, own_account_id
+			FROM stripe_settings WHERE tenant_id = $1`, tenantID).Scan(&mode, &keyEnc, &whEnc, &accountID, &ownAccountID)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{Mode: ModeNone}, ErrNotConfigured
@@ -89,7 +89,11 @@ func (s *Service) Account(ctx context.Context, tenantID uuid.UUID) (Account, err
 	if err != nil {
 		return Account{}, fmt.Errorf("open webhook secret: %w", err)
 	}
-	return Account{Mode: ModeOwnKeys, SecretKey: string(key), WebhookSecret: string(wh)}, nil
+	acct := Account{Mode: ModeOwnKeys, SecretKey: string(key), WebhookSecret: string(wh)}
+	if ownAccountID != nil {
+		acct.AccountID = *ownAccountID
+	}
+	return acct, nil
 }
 
 // sealAD binds a sealed secret to its tenant and field.

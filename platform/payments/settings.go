@@ -63,7 +63,11 @@ func (in SettingsInput) check(s *Service) []apperr.FieldError {
 	return f
 }
 
-// PutSettings stores the tenant's Stripe settings, replacing earlier ones.
+// PutSettings stores the tenant's Stripe settings, replacing earlier ones,
+// once Stripe has confirmed them: own keys must read their account, whose id
+// is stored (it names the league's customer namespace); a Connect account
+// must be one connected to the platform. Stripe refusing is a 422 on the
+// field, Stripe failing a 502; either way nothing is stored.
 func (s *Service) PutSettings(ctx context.Context, tenantID uuid.UUID, in SettingsInput) error {
 	if f := in.check(s); len(f) > 0 {
 		return &apperr.Invalid{Detail: "the Stripe settings are invalid", Fields: f}
@@ -83,14 +87,15 @@ func (s *Service) PutSettings(ctx context.Context, tenantID uuid.UUID, in Settin
 	if err != nil {
 		return err
 	}
+	info, err := s.provider.Account(ctx, Account{Mode: ModeOwnKeys, SecretKey: *in.SecretKey})
+	if err != nil {
+		return verifyError(err, "/secret_key", "is not accepted by Stripe (invalid, revoked, or a restricted key that may not read its account)")
+	}
 	return s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM connect_accounts WHERE tenant_id = $1`, tenantID); err != nil {
 			return fmt.Errorf("drop connect account: %w", err)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO stripe_settings (tenant_id, mode, secret_key_enc, webhook_secret_enc, secret_key_last4)
-			VALUES ($1, 'own_keys', $2, $3, $4)
-			ON CONFLICT (tenant_id) DO UPDATE SET mode = 'own_keys', secret_key_enc = $2, webhook_secret_enc = $3,
-				secret_key_last4 = $4, account_id = NULL, updated_at = now()`, tenantID, key, wh, last4(*in.SecretKey))
+		_, err := tx.Exec(ctx, putOwnKeys, tenantID, key, wh, last4(*in.SecretKey), info.ID)
 		if err != nil {
 			return fmt.Errorf("store stripe settings: %w", err)
 		}
@@ -98,8 +103,30 @@ func (s *Service) PutSettings(ctx context.Context, tenantID uuid.UUID, in Settin
 	})
 }
 
+const putOwnKeys = `INSERT INTO stripe_settings (tenant_id, mode, secret_key_enc, webhook_secret_enc, secret_key_last4, own_account_id)
+	VALUES ($1, 'own_keys', $2, $3, $4, $5)
+	ON CONFLICT (tenant_id) DO UPDATE SET mode = 'own_keys', secret_key_enc = $2, webhook_secret_enc = $3,
+		secret_key_last4 = $4, own_account_id = $5, account_id = NULL, updated_at = now()`
+
+// verifyError maps the provider's answer on a key or account: a refusal is
+// a 422 on field, any other failure a 502.
+func verifyError(err error, field, message string) error {
+	if errors.Is(err, ErrRefused) {
+		return &apperr.Invalid{Detail: "Stripe refused the settings", Fields: apperr.Field(field, message)}
+	}
+	return fmt.Errorf("%w: %v", apperr.ErrPaymentProvider, err)
+}
+
+// putConnect stores a Connect account once Stripe confirms it is connected
+// to the platform. That proves neither that the league owns it nor that the
+// account agreed to serve it (the Connect onboarding the platform operator
+// runs does); uniqueness keeps two leagues off one account, first come.
 func (s *Service) putConnect(ctx context.Context, tenantID uuid.UUID, account string) error {
-	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+	_, err := s.provider.Account(ctx, Account{Mode: ModeConnect, SecretKey: s.cfg.PlatformSecretKey, AccountID: account})
+	if err != nil {
+		return verifyError(err, "/account_id", "not an account connected to this platform")
+	}
+	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM connect_accounts WHERE tenant_id = $1`, tenantID); err != nil {
 			return err
 		}
@@ -108,7 +135,7 @@ func (s *Service) putConnect(ctx context.Context, tenantID uuid.UUID, account st
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO stripe_settings (tenant_id, mode, account_id) VALUES ($1, 'connect', $2)
 			ON CONFLICT (tenant_id) DO UPDATE SET mode = 'connect', account_id = $2, secret_key_enc = NULL,
-				webhook_secret_enc = NULL, secret_key_last4 = NULL, updated_at = now()`, tenantID, account)
+				webhook_secret_enc = NULL, secret_key_last4 = NULL, own_account_id = NULL, updated_at = now()`, tenantID, account)
 		return err
 	})
 	if db.IsUniqueViolation(err, "connect_accounts_pkey") {

@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -12,12 +13,15 @@ import (
 )
 
 // Stripe is the Stripe provider. It keeps one stripe-go client per secret
-// key; the API base is overridable (tests use stripe-mock).
+// key in use; the API base is overridable (tests use stripe-mock).
 type Stripe struct {
-	apiURL  string
-	http    *http.Client
-	clients sync.Map // secret key -> *client.API
+	apiURL    string
+	http      *http.Client
+	clients   sync.Map // secret key -> *client.API
+	platforms sync.Map // platform secret key -> the platform's own account id
 }
+
+var _ Provider = (*Stripe)(nil)
 
 // NewStripe returns the Stripe provider; apiURL "" means Stripe's own.
 func NewStripe(apiURL string) *Stripe {
@@ -28,14 +32,19 @@ func (s *Stripe) client(key string) *client.API {
 	if c, ok := s.clients.Load(key); ok {
 		return c.(*client.API)
 	}
+	actual, _ := s.clients.LoadOrStore(key, s.newClient(key))
+	return actual.(*client.API)
+}
+
+// newClient returns a client for key that is not kept: keys under test
+// (PUT /stripe) may be wrong, and any admin could otherwise fill the cache.
+func (s *Stripe) newClient(key string) *client.API {
 	cfg := &stripe.BackendConfig{HTTPClient: s.http, MaxNetworkRetries: stripe.Int64(1),
 		LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelError}}
 	if s.apiURL != "" {
 		cfg.URL = stripe.String(s.apiURL)
 	}
-	c := client.New(key, stripe.NewBackendsWithConfig(cfg))
-	actual, _ := s.clients.LoadOrStore(key, c)
-	return actual.(*client.API)
+	return client.New(key, stripe.NewBackendsWithConfig(cfg))
 }
 
 // params fills what every request carries: context, idempotency key and,
@@ -131,6 +140,88 @@ func (s *Stripe) Refund(ctx context.Context, acct Account, req RefundRequest) (s
 		return "", fmt.Errorf("%w: refund: %v", ErrProvider, err)
 	}
 	return r.ID, nil
+}
+
+// Account reads the account a league's own key belongs to (GET
+// /v1/account), or a Connect account with the platform's key (GET
+// /v1/accounts/{id}), which Stripe answers only for the platform's own
+// account and the accounts connected to it; the platform's own account is
+// refused here, as it is not a connected one.
+func (s *Stripe) Account(ctx context.Context, acct Account) (AccountInfo, error) {
+	if acct.Mode != ModeConnect {
+		a, err := s.self(ctx, s.newClient(acct.SecretKey), acct.SecretKey)
+		if err != nil {
+			return AccountInfo{}, stripeRefusal("read the key's account", err)
+		}
+		return AccountInfo{ID: a}, nil
+	}
+	platform, err := s.platformAccount(ctx, acct.SecretKey)
+	if err != nil {
+		return AccountInfo{}, fmt.Errorf("%w: read the platform's account: %s", ErrProvider, describe(err))
+	}
+	p := &stripe.AccountParams{}
+	p.Context = ctx
+	a, err := s.client(acct.SecretKey).Accounts.GetByID(acct.AccountID, p)
+	switch {
+	case err != nil:
+		return AccountInfo{}, stripeRefusal("read the connected account", err)
+	case a.ID != acct.AccountID:
+		return AccountInfo{}, fmt.Errorf("%w: asked for account %s, got %q", ErrProvider, acct.AccountID, a.ID)
+	case a.ID == platform:
+		return AccountInfo{}, fmt.Errorf("%w: %s is the platform's own account", ErrRefused, a.ID)
+	}
+	return AccountInfo{ID: a.ID}, nil
+}
+
+// self reads the account key belongs to. stripe-go's Accounts.Get takes no
+// context, so the call goes through the backend with one.
+func (s *Stripe) self(ctx context.Context, c *client.API, key string) (string, error) {
+	p := &stripe.AccountParams{}
+	p.Context = ctx
+	a := &stripe.Account{}
+	if err := c.Accounts.B.Call(http.MethodGet, "/v1/account", key, p, a); err != nil {
+		return "", err
+	}
+	if a.ID == "" {
+		return "", errors.New("stripe answered an account without an id")
+	}
+	return a.ID, nil
+}
+
+// platformAccount is the platform's own account id, read once per key.
+func (s *Stripe) platformAccount(ctx context.Context, key string) (string, error) {
+	if id, ok := s.platforms.Load(key); ok {
+		return id.(string), nil
+	}
+	id, err := s.self(ctx, s.client(key), key)
+	if err != nil {
+		return "", err
+	}
+	s.platforms.Store(key, id)
+	return id, nil
+}
+
+// stripeRefusal wraps err as ErrRefused when Stripe answered with a client
+// error about the request (an unknown or inaccessible account, an invalid
+// key) and as ErrProvider otherwise (no answer, a rate limit, Stripe's own
+// failure).
+func stripeRefusal(what string, err error) error {
+	var se *stripe.Error
+	if errors.As(err, &se) && se.HTTPStatusCode >= 400 && se.HTTPStatusCode < 500 &&
+		se.HTTPStatusCode != http.StatusTooManyRequests {
+		return fmt.Errorf("%w: %s: %s", ErrRefused, what, describe(err))
+	}
+	return fmt.Errorf("%w: %s: %s", ErrProvider, what, describe(err))
+}
+
+// describe is err without Stripe's message, which for a refused key may
+// quote the key.
+func describe(err error) string {
+	var se *stripe.Error
+	if errors.As(err, &se) {
+		return fmt.Sprintf("stripe answered %d %s %s", se.HTTPStatusCode, se.Type, se.Code)
+	}
+	return err.Error()
 }
 
 func sessionOf(cs *stripe.CheckoutSession) Session {

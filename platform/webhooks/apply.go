@@ -69,6 +69,12 @@ func apply(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, event stripe.Even
 		if pi == "" {
 			return orders.OutcomeIgnored, nil, nil
 		}
+		// Kept with the event: a refund that beats the completed event to
+		// us is applied when the order is paid (orders.MarkPaid).
+		if _, err := tx.Exec(ctx, `UPDATE webhook_events SET payment_intent = $3, amount_refunded = $4
+			WHERE tenant_id = $1 AND event_id = $2`, tenantID, event.ID, pi, obj.AmountRefunded); err != nil {
+			return "", nil, fmt.Errorf("keep refund event: %w", err)
+		}
 		out, err := orders.ApplyRefunded(ctx, tx, tenantID, pi, obj.AmountRefunded, actor)
 		return out, nil, err
 	}
