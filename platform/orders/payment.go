@@ -100,6 +100,29 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, p prepa
 	return CheckoutResult{Order: p.order, CheckoutURL: p.order.CheckoutURL}, nil
 }
 
+// sessionClosed decides a cancel whose session Stripe would not expire
+// (expireErr). A session paid for the order's amount makes the order paid
+// and returns an empty note (the caller commits that and refuses the
+// cancel); an async payment still processing is a Conflict; a session paid
+// with another amount (never marked paid) lets staff cancel, with a note to
+// refund that payment in Stripe. Anything else is the provider's failure.
+func (s *Service) sessionClosed(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, acct payments.Account, expireErr error) (string, error) {
+	sess, err := s.gateway.GetSession(ctx, acct, *o.StripeCheckoutSessionID)
+	if err != nil || sess.Status != "complete" {
+		return "", paymentError(expireErr)
+	}
+	if sess.PaymentStatus != "paid" {
+		return "", &apperr.Conflict{Detail: "the buyer's payment is still processing; it cannot be canceled now"}
+	}
+	if sess.AmountTotal == o.AmountCents && sess.Currency == o.Currency {
+		_, err := MarkPaid(ctx, tx, tenantID, o.ID, sess.AmountTotal, sess.Currency, sess.PaymentIntentID, "reconciler",
+			"session found paid while canceling")
+		return "", err
+	}
+	return fmt.Sprintf("; its session was paid %d %s, not the order's amount: refund that payment in Stripe",
+		sess.AmountTotal, sess.Currency), nil
+}
+
 // returnURLs are the request's redirect URLs, else the tenant's default
 // origin's /checkout/success and /checkout/canceled pages.
 func returnURLs(req CheckoutRequest) (success, cancel string) {

@@ -23,8 +23,19 @@ import (
 // provider error): what the reconciler does with each is the subject here.
 type sessionStates struct {
 	payments.Provider
-	mu     sync.Mutex
-	states map[string]func(payments.Session) (payments.Session, error)
+	mu       sync.Mutex
+	states   map[string]func(payments.Session) (payments.Session, error)
+	noExpire map[string]bool // sessions whose expiry Stripe refuses (already complete)
+}
+
+func (p *sessionStates) ExpireSession(ctx context.Context, a payments.Account, id string) (payments.Session, error) {
+	p.mu.Lock()
+	refuse := p.noExpire[id]
+	p.mu.Unlock()
+	if refuse {
+		return payments.Session{}, fmt.Errorf("%w: this session is complete", payments.ErrRefused)
+	}
+	return p.Provider.ExpireSession(ctx, a, id)
 }
 
 func (p *sessionStates) GetSession(ctx context.Context, a payments.Account, id string) (payments.Session, error) {

@@ -126,6 +126,7 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 	ctx, changes := Track(ctx)
 	acct, acctErr := s.account(ctx, tenantID)
 	var o Order
+	var paidMeanwhile bool
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
 		if o, err = getTx(ctx, tx, tenantID, id, true); err != nil {
 			return err
@@ -139,9 +140,15 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 				return acctErr
 			}
 			if _, err := s.gateway.ExpireSession(ctx, acct, *o.StripeCheckoutSessionID); err != nil {
-				return paymentError(err)
+				note, cerr := s.sessionClosed(ctx, tx, tenantID, &o, acct, err)
+				if cerr != nil || note == "" {
+					paidMeanwhile = cerr == nil
+					return cerr // paid meanwhile: commit the payment, refuse the cancel
+				}
+				detail += note
+			} else {
+				detail += "; checkout session expired"
 			}
-			detail += "; checkout session expired"
 		}
 		if err := Transition(ctx, tx, tenantID, &o, StatusCanceled, actor, detail); err != nil {
 			return err
@@ -149,7 +156,10 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 		o.Events, err = events(ctx, tx, tenantID, id)
 		return err
 	})
-	return o, s.publish(changes, err)
+	if err = s.publish(changes, err); err == nil && paidMeanwhile {
+		err = &apperr.Conflict{Detail: "the order was paid meanwhile; refund it instead", OrderID: o.ID.String()}
+	}
+	return o, err
 }
 
 // BySession returns the tenant's order paid through checkout session id, or
