@@ -139,14 +139,14 @@ func (s *Store) List(ctx context.Context) ([]Tenant, error) {
 
 // BySlug returns the tenant with this slug, or apperr.ErrNotFound.
 func (s *Store) BySlug(ctx context.Context, slug string) (Tenant, error) {
-	if !ValidSlug(slug) {
-		return Tenant{}, apperr.ErrNotFound
-	}
 	s.mu.RLock()
 	c, ok := s.cache[slug]
 	s.mu.RUnlock()
 	if ok && time.Now().Before(c.expires) {
-		return c.t, nil
+		return c.t, nil // only valid slugs are cached
+	}
+	if !ValidSlug(slug) {
+		return Tenant{}, apperr.ErrNotFound
 	}
 	t, err := scanTenant(s.db.Pool.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE slug = $1`, slug))
 	if errors.Is(err, pgx.ErrNoRows) {
