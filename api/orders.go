@@ -108,9 +108,11 @@ func (s *Server) exportOrders(c *fiber.Ctx) error {
 		out := &exportWriter{ctx: ctx, w: w, conn: conn, idle: idle, end: end}
 		if err := s.deps.Orders.Export(ctx, tenantID, f, out); err != nil {
 			s.deps.Log.Error("order export failed", "tenant_id", tenantID, "err", err)
-			// A deadline in the past fails the rest of the response, the
-			// final chunk included, and fasthttp then closes the connection.
-			_ = conn.SetWriteDeadline(time.Now())
+			// Closing the connection is the one sure way to make the client
+			// see a broken download: fasthttp cannot end this response (the
+			// final chunk) before the stream writer returns, and it may set
+			// its own write deadline after any we set here.
+			_ = conn.Close()
 			return
 		}
 		if idle == 0 {

@@ -648,3 +648,30 @@ func TestWebhookWhileTheDatabaseIsDown(t *testing.T) {
 		})
 	}
 }
+
+// TestRefundRacingThePayment delivers, at the same time, the completed
+// event of an order and a refund of its payment, many times: the refund is
+// never lost, whichever commits first.
+func TestRefundRacingThePayment(t *testing.T) {
+	e := newEnv(t)
+	l := e.hookLeague()
+	for i := 0; i < 15; i++ {
+		o := e.pendingOrder(l.league, l.Kit)
+		paid := sessionEvent("checkout.session.completed", o, l.ID, "paid")
+		refund := chargeRefunded(o, 1000)
+		var wg sync.WaitGroup
+		for _, ev := range []stripeEvent{paid, refund} {
+			wg.Add(1)
+			go func(ev stripeEvent) {
+				defer wg.Done()
+				if r := e.deliver(l.Hook, ev, l.Keys.WebhookSecret); r.Status != 200 {
+					t.Errorf("deliver %s: %d %s", ev.Type, r.Status, r.Body)
+				}
+			}(ev)
+		}
+		wg.Wait()
+		if got := e.order(l.league, o["id"]); got["status"] != "partially_refunded" || got["amount_refunded_cents"] != 1000.0 {
+			t.Fatalf("round %d: order %v with %v refunded, want partially_refunded with 1000", i, got["status"], got["amount_refunded_cents"])
+		}
+	}
+}

@@ -58,6 +58,19 @@ func TestCancelOfASessionStripeWillNotExpire(t *testing.T) {
 					t.Errorf("last event %q", last.Detail)
 				}
 			}},
+		{"a session that had already expired lets the cancel go on", func(orders.Order) func(payments.Session) (payments.Session, error) {
+			return func(s payments.Session) (payments.Session, error) {
+				s.Status = "expired"
+				return s, nil
+			}
+		}, orders.StatusCanceled, func(t *testing.T, err error, o orders.Order) {
+			if err != nil {
+				t.Fatalf("Cancel: %v", err)
+			}
+			if last := o.Events[len(o.Events)-1]; !strings.Contains(last.Detail, "already expired") || last.Actor != "staff:admin" {
+				t.Errorf("last event %+v", last)
+			}
+		}},
 		{"a session that is still open is the provider's failure", nil,
 			orders.StatusPending, func(t *testing.T, err error, _ orders.Order) {
 				if !errors.Is(err, apperr.ErrPaymentProvider) {

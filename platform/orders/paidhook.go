@@ -46,6 +46,9 @@ func (s *Service) runPaidHook(tenantID, orderID uuid.UUID, productType string) {
 		s.log.Error("paid hook: read order", "order_id", orderID, "err", err)
 		return
 	}
+	if o.Status != StatusPaid && o.Status != StatusPartiallyRefunded {
+		return // refunded in the same transaction (an early refund): nothing to act on
+	}
 	p, err := s.catalog.Get(ctx, tenantID, o.ProductID)
 	if err != nil {
 		s.log.Error("paid hook: read product", "order_id", orderID, "err", err)

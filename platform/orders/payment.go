@@ -101,13 +101,18 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, p prepa
 }
 
 // sessionClosed decides a cancel whose session Stripe would not expire
-// (expireErr). A session paid for the order's amount makes the order paid
+// (expireErr). A session that had already expired lets the cancel go on; a
+// session paid for the order's amount makes the order paid
 // and returns an empty note (the caller commits that and refuses the
 // cancel); an async payment still processing is a Conflict; a session paid
 // with another amount (never marked paid) lets staff cancel, with a note to
 // refund that payment in Stripe. Anything else is the provider's failure.
-func (s *Service) sessionClosed(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, acct payments.Account, expireErr error) (string, error) {
+func (s *Service) sessionClosed(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, acct payments.Account,
+	expireErr error, actor string) (string, error) {
 	sess, err := s.gateway.GetSession(ctx, acct, *o.StripeCheckoutSessionID)
+	if err == nil && sess.Status == "expired" {
+		return "; its checkout session had already expired", nil
+	}
 	if err != nil || sess.Status != "complete" {
 		return "", paymentError(expireErr)
 	}
@@ -115,7 +120,7 @@ func (s *Service) sessionClosed(ctx context.Context, tx pgx.Tx, tenantID uuid.UU
 		return "", &apperr.Conflict{Detail: "the buyer's payment is still processing; it cannot be canceled now"}
 	}
 	if sess.AmountTotal == o.AmountCents && sess.Currency == o.Currency {
-		_, err := MarkPaid(ctx, tx, tenantID, o.ID, sess.AmountTotal, sess.Currency, sess.PaymentIntentID, "reconciler",
+		_, err := MarkPaid(ctx, tx, tenantID, o.ID, sess.AmountTotal, sess.Currency, sess.PaymentIntentID, actor,
 			"session found paid while canceling")
 		return "", err
 	}

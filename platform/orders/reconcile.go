@@ -64,8 +64,14 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("list tenants: %w", err)
 	}
+	purge := s.purgeDue()
 	total := 0
 	for _, id := range tenants {
+		if purge {
+			if err := s.purge(ctx, id); err != nil {
+				s.log.Error("purge retry records", "tenant_id", id, "err", err)
+			}
+		}
 		n, err := s.reconcileTenant(ctx, id)
 		total += n
 		if err != nil {
@@ -78,11 +84,20 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// Retention of the records that only exist to make retries safe.
+// Retention of the records that only exist to make retries safe, purged
+// at most every purgeEvery by each replica.
 const (
 	idempotencyRetention = 48 * time.Hour      // honoured for 24 h
 	webhookRetention     = 90 * 24 * time.Hour // Stripe retries for 3 days
+	purgeEvery           = time.Hour
 )
+
+// purgeDue reports whether this pass should purge, and if so marks it done.
+func (s *Service) purgeDue() bool {
+	now := time.Now().UnixNano()
+	last := s.purgedAt.Load()
+	return now-last >= int64(purgeEvery) && s.purgedAt.CompareAndSwap(last, now)
+}
 
 // purge deletes a tenant's expired idempotency keys and old webhook event
 // ids.
@@ -100,12 +115,8 @@ func (s *Service) purge(ctx context.Context, tenantID uuid.UUID) error {
 	})
 }
 
-// reconcileTenant purges the tenant's expired retry records and settles up
-// to reconcileBatch of its stale orders.
+// reconcileTenant settles up to reconcileBatch of a tenant's stale orders.
 func (s *Service) reconcileTenant(ctx context.Context, tenantID uuid.UUID) (int, error) {
-	if err := s.purge(ctx, tenantID); err != nil {
-		return 0, err
-	}
 	acct, acctErr := s.account(ctx, tenantID)
 	n := 0
 	for range reconcileBatch {

@@ -52,6 +52,9 @@ func settle(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, to Stat
 // MarkPaid marks a pending order paid when amount and currency match it,
 // keeping the payment intent a later charge.refunded finds it by.
 func MarkPaid(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, amount int64, currency, paymentIntent, actor, detail string) (Outcome, error) {
+	if err := lockPaymentIntent(ctx, tx, tenantID, paymentIntent); err != nil {
+		return "", err
+	}
 	o, ok, err := lockOrder(ctx, tx, tenantID, orderID)
 	if err != nil || !ok {
 		return OutcomeIgnored, err
@@ -72,6 +75,22 @@ func MarkPaid(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, amoun
 		return "", err
 	}
 	return OutcomeProcessed, applyEarlyRefund(ctx, tx, tenantID, &o, paymentIntent, actor)
+}
+
+// lockPaymentIntent serializes, until the transaction ends, the paid and
+// refunded events of one payment intent: without it a refund that finds no
+// order yet and a payment that finds no refund yet could both commit, and
+// the refund would be lost. The lock is taken before the order's row lock,
+// in both paths.
+func lockPaymentIntent(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, paymentIntent string) error {
+	if paymentIntent == "" {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+		tenantID.String()+":"+paymentIntent); err != nil {
+		return fmt.Errorf("lock payment intent: %w", err)
+	}
+	return nil
 }
 
 // applyEarlyRefund applies a charge.refunded that arrived before the order
@@ -106,6 +125,9 @@ func MarkExpired(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, ac
 // total not above what is recorded (a late or repeated event) changes
 // nothing.
 func ApplyRefunded(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, paymentIntent string, refunded int64, actor string) (Outcome, error) {
+	if err := lockPaymentIntent(ctx, tx, tenantID, paymentIntent); err != nil {
+		return "", err
+	}
 	var id uuid.UUID
 	err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE tenant_id = $1 AND stripe_payment_intent_id = $2`,
 		tenantID, paymentIntent).Scan(&id)

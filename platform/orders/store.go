@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -22,6 +23,7 @@ type Service struct {
 	gateway  Gateway
 	observer Observer
 	log      *slog.Logger
+	purgedAt atomic.Int64 // unix nanoseconds of the last purge of retry records
 }
 
 // NewService returns an order service.
@@ -140,7 +142,7 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 				return acctErr
 			}
 			if _, err := s.gateway.ExpireSession(ctx, acct, *o.StripeCheckoutSessionID); err != nil {
-				note, cerr := s.sessionClosed(ctx, tx, tenantID, &o, acct, err)
+				note, cerr := s.sessionClosed(ctx, tx, tenantID, &o, acct, err, actor)
 				if cerr != nil || note == "" {
 					paidMeanwhile = cerr == nil
 					return cerr // paid meanwhile: commit the payment, refuse the cancel
