@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -50,14 +49,8 @@ func benchHouseholds(tb testing.TB, d *db.DB, tenantID uuid.UUID, n int) (tokens
 // the same pool. The budget is checkout ≥ 50 % of the floor's throughput;
 // the ratio is reported as the metric "floor-ratio" of the checkout run.
 func BenchmarkCheckoutFree(b *testing.B) {
-	app := buildApp(b, nil)
-	e := &env{t: b, app: app}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	defer func() { _ = app.Shutdown() }()
+	e := &env{t: b, app: buildApp(b, nil)}
+	addr := serveLoopback(b, e)
 	l := e.newLeague()
 	tenantID := uuid.MustParse(l.ID)
 	optOut := e.product(l, map[string]any{"type": "jersey", "name": "Opt-out", "price_cents": 0, "config": optOutConfig})
@@ -84,7 +77,7 @@ func BenchmarkCheckoutFree(b *testing.B) {
 	b.Run("checkout-http", func(b *testing.B) {
 		tokens, _ := benchHouseholds(b, d, tenantID, b.N)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}
-		url := "http://" + ln.Addr().String() + l.Base + "/checkout"
+		url := "http://" + addr + l.Base + "/checkout"
 		var next atomic.Int64
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -27,16 +26,10 @@ import (
 //
 // Each reports its throughput as the metric "events/s".
 func BenchmarkWebhooks(b *testing.B) {
-	app := buildApp(b, nil)
-	e := &env{t: b, app: app}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	defer func() { _ = app.Shutdown() }()
+	e := &env{t: b, app: buildApp(b, nil)}
+	addr := serveLoopback(b, e)
 	l := e.hookLeague()
-	url := "http://" + ln.Addr().String() + l.Hook
+	url := "http://" + addr + l.Hook
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
 
 	post := func(payload []byte, header string) (int, error) {

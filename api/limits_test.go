@@ -30,7 +30,7 @@ func isProblem(r resp) bool {
 // The 413 for an oversized body is written by the HTTP server before it
 // drops the connection, which app.Test reports as an error instead of a
 // response, so those requests go over a real connection.
-func serveLoopback(t *testing.T, e *env) string {
+func serveLoopback(t testing.TB, e *env) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -18,16 +18,13 @@ func tenantsCmd() *cobra.Command {
 		Short: "Create a tenant and print it as JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openFromEnv(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.db.Close()
-			t, err := s.tenants.Create(cmd.Context(), tenants.NewTenant{Slug: slug, Name: name, Currency: &currency})
-			if err != nil {
-				return describeErr(err)
-			}
-			return printJSON(cmd, t)
+			return withServices(cmd, func(s *services) error {
+				t, err := s.tenants.Create(cmd.Context(), tenants.NewTenant{Slug: slug, Name: name, Currency: &currency})
+				if err != nil {
+					return describeErr(err)
+				}
+				return printJSON(cmd, t)
+			})
 		},
 	}
 	create.Flags().StringVar(&slug, "slug", "", "tenant slug (required)")
@@ -47,21 +44,14 @@ func keysCmd() *cobra.Command {
 		Short: "Create an API key and print it once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openFromEnv(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.db.Close()
-			t, err := s.tenants.BySlug(cmd.Context(), tenant)
-			if err != nil {
-				return fmt.Errorf("tenant %q: %w", tenant, describeErr(err))
-			}
-			k, err := s.tenants.Keys().Create(cmd.Context(), t.ID, tenants.KeyInput{Role: tenants.Role(role), Name: name})
-			if err != nil {
-				return describeErr(err)
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), k.Key)
-			return nil
+			return withTenant(cmd, tenant, func(s *services, t tenants.Tenant) error {
+				k, err := s.tenants.Keys().Create(cmd.Context(), t.ID, tenants.KeyInput{Role: tenants.Role(role), Name: name})
+				if err != nil {
+					return describeErr(err)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), k.Key)
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&tenant, "tenant", "", "tenant slug (required)")
@@ -73,12 +63,30 @@ func keysCmd() *cobra.Command {
 	return cmd
 }
 
-func openFromEnv(cmd *cobra.Command) (*services, error) {
+// withServices runs fn with the services wired from the environment, and
+// closes the pool after.
+func withServices(cmd *cobra.Command, fn func(s *services) error) error {
 	cfg, err := config.FromEnv()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return open(cmd.Context(), cfg)
+	s, err := open(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	defer s.db.Close()
+	return fn(s)
+}
+
+// withTenant is withServices for a command about the tenant named slug.
+func withTenant(cmd *cobra.Command, slug string, fn func(s *services, t tenants.Tenant) error) error {
+	return withServices(cmd, func(s *services) error {
+		t, err := s.tenants.BySlug(cmd.Context(), slug)
+		if err != nil {
+			return fmt.Errorf("tenant %q: %w", slug, describeErr(err))
+		}
+		return fn(s, t)
+	})
 }
 
 func printJSON(cmd *cobra.Command, v any) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/leaguepay/checkout/tenants"
 	"github.com/spf13/cobra"
 )
 
@@ -19,33 +20,26 @@ func importCmd() *cobra.Command {
 			"Rows whose legacy_id was imported before are skipped. Exits 1 when any row failed.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openFromEnv(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.db.Close()
-			t, err := s.tenants.BySlug(cmd.Context(), tenant)
-			if err != nil {
-				return fmt.Errorf("tenant %q: %w", tenant, describeErr(err))
-			}
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			sum, err := s.orders.Import(cmd.Context(), t.ID, f, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d, skipped %d (already imported), failed %d\n", sum.Imported, sum.Skipped, sum.Failed)
-			if sum.Failed > 0 {
-				noun := "rows"
-				if sum.Failed == 1 {
-					noun = "row"
+			return withTenant(cmd, tenant, func(s *services, t tenants.Tenant) error {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
 				}
-				return fmt.Errorf("%d %s failed; fix them and run the import again (imported rows are skipped)", sum.Failed, noun)
-			}
-			return nil
+				defer f.Close()
+				sum, err := s.orders.Import(cmd.Context(), t.ID, f, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "imported %d, skipped %d (already imported), failed %d\n", sum.Imported, sum.Skipped, sum.Failed)
+				if sum.Failed > 0 {
+					noun := "rows"
+					if sum.Failed == 1 {
+						noun = "row"
+					}
+					return fmt.Errorf("%d %s failed; fix them and run the import again (imported rows are skipped)", sum.Failed, noun)
+				}
+				return nil
+			})
 		},
 	}
 	orders.Flags().StringVar(&tenant, "tenant", "", "tenant slug (required)")

@@ -49,16 +49,13 @@ func seedCmd() *cobra.Command {
 		Short: "Create the demo league (idempotent): jerseys incl. a $0 opt-out, a contract, one household",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openFromEnv(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.db.Close()
-			d, err := seedDemo(cmd.Context(), s, nil)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd, d)
+			return withServices(cmd, func(s *services) error {
+				d, err := seedDemo(cmd.Context(), s, nil)
+				if err != nil {
+					return err
+				}
+				return printJSON(cmd, d)
+			})
 		},
 	})
 	return cmd
