@@ -78,9 +78,7 @@ func TestCheckoutValidation(t *testing.T) {
 			if r.Status != tc.status {
 				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("content type %q", ct)
-			}
+			r.wantProblem(t)
 			if tc.fields != nil && fmt.Sprint(r.Fields()) != fmt.Sprint(tc.fields) {
 				t.Errorf("fields %v, want %v", r.Fields(), tc.fields)
 			}

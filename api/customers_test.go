@@ -119,9 +119,7 @@ func TestCreateCustomer(t *testing.T) {
 			if r.Status != tc.status {
 				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("content type %q", ct)
-			}
+			r.wantProblem(t)
 			if tc.fields != nil && !slices.Equal(r.Fields(), tc.fields) {
 				t.Errorf("fields %v, want %v", r.Fields(), tc.fields)
 			}
@@ -154,9 +152,7 @@ func TestGetCustomer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.must(404, "GET", l.Base+"/admin/customers/"+tc.id, nil, bearer(l.Viewer)...)
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("content type %q", ct)
-			}
+			r.wantProblem(t)
 		})
 	}
 }

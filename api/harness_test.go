@@ -122,6 +122,14 @@ func (r resp) JSON() map[string]any {
 	return m
 }
 
+// wantProblem fails t unless the response is an RFC 9457 problem document.
+func (r resp) wantProblem(t testing.TB) {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("content type %q, want application/problem+json", ct)
+	}
+}
+
 // Fields lists the "field" of every error of a problem document.
 func (r resp) Fields() []string {
 	var p struct {

@@ -194,9 +194,7 @@ func TestOrderFilters(t *testing.T) {
 	for _, tc := range bad {
 		t.Run("a 400 names "+tc.name, func(t *testing.T) {
 			r := e.must(400, "GET", withQuery(l.Base+"/admin/orders", tc.query...), nil, bearer(l.Viewer)...)
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("content type %q", ct)
-			}
+			r.wantProblem(t)
 			got := r.Fields()
 			slices.Sort(got)
 			want := slices.Clone(tc.fields)
@@ -349,9 +347,7 @@ func TestOrderDetailAndCancel(t *testing.T) {
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.must(tc.status, "POST", orderPath(tc.id)+"/cancel", nil, bearer(tc.key)...)
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("content type %q", ct)
-			}
+			r.wantProblem(t)
 		})
 	}
 
@@ -457,9 +453,7 @@ func TestHouseholdOrders(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.must(tc.status, "GET", l.Base+"/orders", nil, tc.token...)
 			if tc.status != 200 {
-				if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-					t.Errorf("content type %q", ct)
-				}
+				r.wantProblem(t)
 				return
 			}
 			items := listItems(t, r)

@@ -242,9 +242,7 @@ func TestCreateProduct(t *testing.T) {
 			if r.Status != tc.status {
 				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("content type %q", ct)
-			}
+			r.wantProblem(t)
 			if tc.fields != nil && !slices.Equal(r.Fields(), tc.fields) {
 				t.Errorf("fields %v, want %v", r.Fields(), tc.fields)
 			}
@@ -447,9 +445,7 @@ func TestListProducts(t *testing.T) {
 			if !slices.Equal(r.Fields(), []string{tc.field}) {
 				t.Errorf("fields %v, want [%s]", r.Fields(), tc.field)
 			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("content type %q", ct)
-			}
+			r.wantProblem(t)
 		})
 	}
 }
@@ -508,9 +504,7 @@ func TestPublicProducts(t *testing.T) {
 	for _, tc := range notFound {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.must(404, "GET", l.Base+"/products/"+tc.id, nil)
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("content type %q", ct)
-			}
+			r.wantProblem(t)
 		})
 	}
 

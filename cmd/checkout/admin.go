@@ -18,7 +18,7 @@ func tenantsCmd() *cobra.Command {
 		Short: "Create a tenant and print it as JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withServices(cmd, func(s *services) error {
+			return withServices(cmd, func(s *services, _ config.Config) error {
 				t, err := s.tenants.Create(cmd.Context(), tenants.NewTenant{Slug: slug, Name: name, Currency: &currency})
 				if err != nil {
 					return describeErr(err)
@@ -63,9 +63,9 @@ func keysCmd() *cobra.Command {
 	return cmd
 }
 
-// withServices runs fn with the services wired from the environment, and
-// closes the pool after.
-func withServices(cmd *cobra.Command, fn func(s *services) error) error {
+// withServices runs fn with the configuration and the services wired from
+// the environment, and closes the pool after.
+func withServices(cmd *cobra.Command, fn func(s *services, cfg config.Config) error) error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
@@ -75,12 +75,12 @@ func withServices(cmd *cobra.Command, fn func(s *services) error) error {
 		return err
 	}
 	defer s.db.Close()
-	return fn(s)
+	return fn(s, cfg)
 }
 
 // withTenant is withServices for a command about the tenant named slug.
 func withTenant(cmd *cobra.Command, slug string, fn func(s *services, t tenants.Tenant) error) error {
-	return withServices(cmd, func(s *services) error {
+	return withServices(cmd, func(s *services, _ config.Config) error {
 		t, err := s.tenants.BySlug(cmd.Context(), slug)
 		if err != nil {
 			return fmt.Errorf("tenant %q: %w", slug, describeErr(err))

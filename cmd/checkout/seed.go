@@ -10,6 +10,7 @@ import (
 
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/tenants"
 )
@@ -49,7 +50,7 @@ func seedCmd() *cobra.Command {
 		Short: "Create the demo league (idempotent): jerseys incl. a $0 opt-out, a contract, one household",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withServices(cmd, func(s *services) error {
+			return withServices(cmd, func(s *services, _ config.Config) error {
 				d, err := seedDemo(cmd.Context(), s, nil)
 				if err != nil {
 					return err

@@ -19,19 +19,12 @@ func serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the API (configuration from the environment)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.FromEnv()
-			if err != nil {
-				return err
-			}
-			s, err := open(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer s.db.Close()
-			if err := s.db.CheckAppRole(cmd.Context()); err != nil {
-				return err
-			}
-			return serve(cmd.Context(), s, cfg)
+			return withServices(cmd, func(s *services, cfg config.Config) error {
+				if err := s.db.CheckAppRole(cmd.Context()); err != nil {
+					return err
+				}
+				return serve(cmd.Context(), s, cfg)
+			})
 		},
 	}
 }
