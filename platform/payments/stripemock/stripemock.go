@@ -2,9 +2,9 @@
 // calls are checked against Stripe's own OpenAPI spec instead of a
 // hand-written fake.
 //
-// stripe-mock is pinned as a Go tool in go.mod (`tool
-// github.com/stripe/stripe-mock`). The package builds it with `go build` from
-// the module root, at most once per test process while it is in use, into a
+// stripe-mock is pinned as a Go tool in the tools module (tools/go.mod,
+// `tool github.com/stripe/stripe-mock`), so its dependencies stay out of the
+// product's go.mod. The package builds it with `go build` in that module, at most once per test process while it is in use, into a
 // temporary directory; starts it on a free 127.0.0.1 port; waits until it
 // answers; and stops it (and removes the build) when the tests are done. If
 // stripe-mock cannot be built or started the tests fail loudly: they never
@@ -260,6 +260,7 @@ func build() (dir, path string, err error) {
 	if err != nil {
 		return "", "", err
 	}
+	root = filepath.Join(root, "tools")
 	dir, err = os.MkdirTemp("", "stripemock-")
 	if err != nil {
 		return "", "", err
@@ -279,9 +280,9 @@ func build() (dir, path string, err error) {
 	return dir, path, nil
 }
 
-// moduleRoot is the directory of the go.mod that pins stripe-mock: this
-// source file's module when its path is known, else the working
-// directory's.
+// moduleRoot is the directory of the product's go.mod, beside which the
+// tools module lives: this source file's module when its path is known, else
+// the working directory's.
 func moduleRoot(goBin string) (string, error) {
 	dir := "."
 	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
