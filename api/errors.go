@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -18,6 +17,8 @@ type Problem struct {
 	Detail  string              `json:"detail,omitempty"`
 	Errors  []apperr.FieldError `json:"errors,omitempty"`
 	OrderID string              `json:"order_id,omitempty"`
+	// RequestID is set on every 5xx, so a report can be matched to the log.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // problemFor is the one mapping from errors to HTTP: domain sentinels and
@@ -74,12 +75,22 @@ func fiberTitle(fe *fiber.Error) string {
 }
 
 // errorHandler writes every error a handler returns as a problem document.
-func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+// A caught panic is logged with its stack and counted; the stack never
+// reaches the response.
+func (s *Server) errorHandler() fiber.ErrorHandler {
+	log := s.deps.Log
 	return func(c *fiber.Ctx, err error) error {
 		p := problemFor(err)
-		if p.Status >= 500 && p.Status != 501 {
+		if where, stack, ok := panicOf(err); ok {
+			s.deps.Metrics.Panic(where)
+			log.ErrorContext(c.UserContext(), "request panicked", "request_id", RequestID(c.UserContext()),
+				"method", c.Method(), "path", c.Path(), "where", where, "err", err, "stack", string(stack))
+		} else if p.Status >= 500 && p.Status != 501 {
 			log.ErrorContext(c.UserContext(), "request failed", "request_id", RequestID(c.UserContext()),
 				"method", c.Method(), "path", c.Path(), "status", p.Status, "err", err)
+		}
+		if p.Status >= 500 {
+			p.RequestID = RequestID(c.UserContext())
 		}
 		if p.Status == 401 {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer`)

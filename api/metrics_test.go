@@ -36,12 +36,14 @@ const opsPublicURL = "http://checkout.test"
 // opsEnv is the API wired as cmd/checkout's wire does with
 // CHECKOUT_PAYMENTS=sandbox: the sandbox provider (counted by the metrics),
 // metrics on a registry of their own observing orders and webhooks, and
-// /metrics served on the API.
-func opsEnv(t *testing.T) (*env, *metrics.Metrics) {
+// /metrics served on the API. extra are product types registered beside
+// the built-in ones.
+func opsEnv(t *testing.T, extra ...producttypes.Type) (*env, *metrics.Metrics) {
 	t.Helper()
 	d := dbtest.DB(t)
 	reg := producttypes.NewRegistry()
 	reg.Register(jersey.New(), contract.New())
+	reg.Register(extra...)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts := tenants.NewStore(d)
 	m := metrics.New(d.Pool, ts.SlugByID)
@@ -52,9 +54,10 @@ func opsEnv(t *testing.T) (*env, *metrics.Metrics) {
 	pay := payments.NewService(d, box, m.InstrumentProvider(payments.NewSandbox(opsPublicURL)), payments.Config{
 		Sandbox: true, SandboxWebhookSecret: "whsec_" + secrets.Random(), PublicURL: opsPublicURL})
 	cat := catalog.NewService(d, reg)
+	ord := orders.NewService(d, cat, log).WithGateway(pay).WithObserver(m)
 	app := api.New(api.Deps{DB: d, Registry: reg, Tenants: ts, Catalog: cat, Customers: customers.NewStore(d),
-		Orders: orders.NewService(d, cat, log).WithGateway(pay).WithObserver(m), Payments: pay,
-		Webhooks: webhooks.NewHandler(d, pay, log).WithObserver(m), Metrics: m, ServeMetrics: true,
+		Orders: ord, Payments: pay,
+		Webhooks: webhooks.NewHandler(d, pay, log).WithObserver(orders.Observers(m, ord.PaidHooks())), Metrics: m, ServeMetrics: true,
 		Log: log, PlatformToken: platformToken, BuyerRateLimit: 100000})
 	return &env{t: t, app: app}, m
 }

@@ -2,14 +2,18 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/ids"
+	"github.com/leaguepay/checkout/producttypes"
 )
 
 // requestIDRE is what an incoming X-Request-Id may look like to be kept;
@@ -38,7 +42,7 @@ func (s *Server) observe(routes func() map[string]bool) fiber.Handler {
 		}
 		c.Set(fiber.HeaderXRequestID, rid)
 		c.SetUserContext(context.WithValue(c.UserContext(), requestIDKey{}, rid))
-		if err := c.Next(); err != nil {
+		if err := safeNext(c); err != nil {
 			if herr := c.App().ErrorHandler(c, err); herr != nil {
 				_ = c.SendStatus(fiber.StatusInternalServerError)
 			}
@@ -60,6 +64,41 @@ func (s *Server) observe(routes func() map[string]bool) fiber.Handler {
 			slog.Int("status", code), slog.Duration("duration", took))
 		return nil
 	}
+}
+
+// safeNext runs the rest of the chain and turns a panic in it into an
+// error: the request fails with a 500 problem, the process goes on. It
+// runs inside observe, the outermost middleware, so a panicking request is
+// still logged and counted.
+func safeNext(c *fiber.Ctx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &handlerPanic{value: v, stack: debug.Stack()}
+		}
+	}()
+	return c.Next()
+}
+
+// handlerPanic is a panic caught in a handler or middleware.
+type handlerPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *handlerPanic) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+// panicOf tells whether err is a caught panic, where it happened ("handler"
+// or "product_type") and its stack.
+func panicOf(err error) (where string, stack []byte, ok bool) {
+	var hp *handlerPanic
+	var tp *producttypes.PanicError
+	switch {
+	case errors.As(err, &tp):
+		return "product_type", tp.Stack, true
+	case errors.As(err, &hp):
+		return "handler", hp.stack, true
+	}
+	return "", nil, false
 }
 
 func levelFor(code int) slog.Level {

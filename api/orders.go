@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -101,7 +102,24 @@ func (s *Server) exportOrders(c *fiber.Ctx) error {
 	conn, idle := c.Context().Conn(), c.App().Server().WriteTimeout
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="orders.csv"`)
+	if c.Method() == fiber.MethodHead {
+		// The headers alone: a stream writer would send a chunked body
+		// (at least its final chunk) after a HEAD response, which corrupts
+		// a keep-alive connection.
+		return nil
+	}
+	rid := RequestID(c.UserContext())
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		// The stream runs on a goroutine of its own, outside observe's
+		// recovery: a panic here must end this download, not the process.
+		defer func() {
+			if v := recover(); v != nil {
+				s.deps.Metrics.Panic("handler")
+				s.deps.Log.Error("order export panicked", "request_id", rid, "tenant_id", tenantID,
+					"err", fmt.Sprint(v), "stack", string(debug.Stack()))
+				_ = conn.Close()
+			}
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
 		defer cancel()
 		end, _ := ctx.Deadline()

@@ -20,9 +20,9 @@ type productTypeView struct {
 func (s *Server) listProductTypes(c *fiber.Ctx) error {
 	out := []productTypeView{}
 	for _, name := range s.deps.Registry.Names() {
-		t, _ := s.deps.Registry.Get(name)
-		out = append(out, productTypeView{Name: t.Name(), Title: t.Title(), Description: t.Description(),
-			DefaultCategory: t.DefaultCategory(), ConfigSchema: t.ConfigSchema()})
+		t, _ := s.deps.Registry.Info(name)
+		out = append(out, productTypeView{Name: t.Name, Title: t.Title, Description: t.Description,
+			DefaultCategory: t.DefaultCategory, ConfigSchema: t.ConfigSchema})
 	}
 	return c.JSON(fiber.Map{"data": out})
 }

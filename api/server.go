@@ -71,7 +71,6 @@ func New(deps Deps) *fiber.App {
 	cfg := fiber.Config{
 		AppName:               "checkout",
 		BodyLimit:             BodyLimit,
-		ErrorHandler:          errorHandler(deps.Log),
 		DisableStartupMessage: true,
 		// Immutable copies every string Fiber hands out, so values taken from
 		// params, queries and bodies may outlive the handler safely.
@@ -80,6 +79,7 @@ func New(deps Deps) *fiber.App {
 		WriteTimeout: 60 * time.Second,
 		IdleTimeout:  120 * time.Second,
 	}
+	cfg.ErrorHandler = s.errorHandler()
 	app := fiber.New(cfg)
 	s.routes(app)
 	return app

@@ -20,11 +20,22 @@ type Registry struct {
 	mu     sync.RWMutex
 	types  map[string]Type
 	config map[string]*Schema
+	info   map[string]Info
+}
+
+// Info is a type's static description, read once at registration so that
+// serving it never calls into the type's code again.
+type Info struct {
+	Name            string
+	Title           string
+	Description     string
+	DefaultCategory string
+	ConfigSchema    json.RawMessage
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{types: map[string]Type{}, config: map[string]*Schema{}}
+	return &Registry{types: map[string]Type{}, config: map[string]*Schema{}, info: map[string]Info{}}
 }
 
 // Register adds types to the registry. Like database/sql.Register it panics
@@ -48,15 +59,18 @@ func (r *Registry) Register(types ...Type) {
 		if _, dup := r.types[name]; dup {
 			panic("producttypes: Register called twice for type " + name)
 		}
-		if !categoryRE.MatchString(t.DefaultCategory()) {
-			panic(fmt.Sprintf("producttypes: type %s has a malformed default category %q", name, t.DefaultCategory()))
+		info := Info{Name: name, Title: t.Title(), Description: t.Description(),
+			DefaultCategory: t.DefaultCategory(), ConfigSchema: t.ConfigSchema()}
+		if !categoryRE.MatchString(info.DefaultCategory) {
+			panic(fmt.Sprintf("producttypes: type %s has a malformed default category %q", name, info.DefaultCategory))
 		}
-		s, err := CompileSchema(t.ConfigSchema())
+		s, err := CompileSchema(info.ConfigSchema)
 		if err != nil {
 			panic(fmt.Sprintf("producttypes: config schema of type %s: %v", name, err))
 		}
 		r.types[name] = t
 		r.config[name] = s
+		r.info[name] = info
 	}
 }
 
@@ -66,6 +80,14 @@ func (r *Registry) Get(name string) (Type, bool) {
 	defer r.mu.RUnlock()
 	t, ok := r.types[name]
 	return t, ok
+}
+
+// Info returns the static description of the type registered under name.
+func (r *Registry) Info(name string) (Info, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	i, ok := r.info[name]
+	return i, ok
 }
 
 // Names returns the registered names, sorted.

@@ -38,12 +38,13 @@ type Patch struct {
 
 // Create validates and stores a product. currency defaults to the tenant's.
 func (s *Service) Create(ctx context.Context, tenantID uuid.UUID, tenantCurrency string, in Input) (Product, error) {
-	typ, ok := s.registry.Get(in.Type)
+	info, ok := s.registry.Info(in.Type)
+	typ, _ := s.registry.Get(in.Type)
 	if !ok {
 		return Product{}, &apperr.Invalid{Detail: "the product is invalid",
 			Fields: apperr.Field("/type", "must be one of the registered product types: "+strings.Join(s.registry.Names(), ", "))}
 	}
-	p := Product{ID: ids.New(), Type: in.Type, Category: typ.DefaultCategory(),
+	p := Product{ID: ids.New(), Type: in.Type, Category: info.DefaultCategory,
 		Name: strings.TrimSpace(in.Name), Description: trimmed(in.Description), Currency: tenantCurrency,
 		Config: in.Config, SchemaVersion: 1, Active: true}
 	if in.Category != nil {
@@ -115,14 +116,15 @@ func (s *Service) complete(typ producttypes.Type, p *Product) ([]apperr.FieldErr
 	if len(cfgErrs) > 0 {
 		return fields, nil
 	}
-	if pv, ok := typ.(producttypes.ProductValidator); ok {
-		fields = append(fields, pv.ValidateProduct(producttypes.ProductInput{
-			PriceCents: p.PriceCents, Currency: p.Currency, Config: p.Config})...)
+	pfields, err := producttypes.ValidateProductOf(typ, producttypes.ProductInput{
+		PriceCents: p.PriceCents, Currency: p.Currency, Config: p.Config})
+	if err != nil {
+		return nil, err
 	}
-	if len(fields) > 0 {
+	if fields = append(fields, pfields...); len(fields) > 0 {
 		return fields, nil
 	}
-	schema, err := typ.BuyerSchema(p.Config)
+	schema, err := producttypes.BuyerSchemaOf(typ, p.Config)
 	if err != nil {
 		return nil, fmt.Errorf("generate buyer schema: %w", err)
 	}

@@ -33,6 +33,7 @@ type Metrics struct {
 	stripeDuration  *prometheus.HistogramVec
 	httpRequests    *prometheus.CounterVec
 	httpDuration    *prometheus.HistogramVec
+	panics          *prometheus.CounterVec
 	slugOf          func(ctx context.Context, tenantID uuid.UUID) (string, bool)
 }
 
@@ -46,6 +47,10 @@ func New(pool *pgxpool.Pool, slugOf func(ctx context.Context, tenantID uuid.UUID
 	m.transitions = f.counter("checkout_order_transitions_total", "Order status changes.", "tenant", "product_type", "from", "to")
 	m.revenue = f.counter("checkout_order_revenue_cents_total", "Amounts of orders that became paid, in minor units.", "tenant", "product_type", "currency")
 	m.webhookEvents = f.counter("checkout_webhook_events_total", "Stripe webhook deliveries, by outcome.", "tenant", "type", "outcome")
+	m.panics = f.counter("checkout_panics_total", "Panics caught and contained, by where they happened (handler, product_type, worker).", "where")
+	for where := range panicPlaces {
+		m.panics.WithLabelValues(where) // every series exists from the start, at 0
+	}
 	m.webhookDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "checkout_webhook_duration_seconds",
 		Help: "Time to verify and apply one webhook delivery.", Buckets: prometheus.DefBuckets})
 	m.stripeRequests = f.counter("checkout_stripe_requests_total", "Calls to the payment provider.", "operation", "outcome")
@@ -134,6 +139,22 @@ func (m *Metrics) TenantSlug(id uuid.UUID) string {
 func (m *Metrics) HTTP(route, method string, code int, took time.Duration) {
 	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.httpDuration.WithLabelValues(route, method).Observe(took.Seconds())
+}
+
+// panicPlaces are the values of checkout_panics_total's "where" label.
+var panicPlaces = map[string]bool{"handler": true, "product_type": true, "worker": true}
+
+// Panic counts one contained panic. where is "handler", "product_type" or
+// "worker" (anything else is counted as "handler"). A nil *Metrics counts
+// nothing, so code that recovers needs no check of its own.
+func (m *Metrics) Panic(where string) {
+	if m == nil {
+		return
+	}
+	if !panicPlaces[where] {
+		where = "handler"
+	}
+	m.panics.WithLabelValues(where).Inc()
 }
 
 // Handler serves the registry in the Prometheus text format.

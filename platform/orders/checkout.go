@@ -179,8 +179,8 @@ func (s *Service) validateData(ctx context.Context, tenantID uuid.UUID, product 
 	if !ok {
 		return nil, nil, nil, nil, fmt.Errorf("product %s has unregistered type %q", product.ID, product.Type)
 	}
-	if n, ok := typ.(producttypes.Normalizer); ok {
-		obj = n.Normalize(product.Config, obj)
+	if obj, err = producttypes.NormalizeData(typ, product.Config, obj); err != nil {
+		return nil, nil, nil, nil, err
 	}
 	schema, err := s.catalog.BuyerSchema(product)
 	if err != nil {
@@ -189,19 +189,17 @@ func (s *Service) validateData(ctx context.Context, tenantID uuid.UUID, product 
 	if fields = schema.Validate(obj, "/custom_data"); len(fields) > 0 {
 		return nil, nil, nil, fields, nil
 	}
-	if rc, ok := typ.(producttypes.RuleChecker); ok {
-		fields, claims, err = rc.CheckRules(ctx, producttypes.RuleInput{TenantID: tenantID.String(),
-			ProductID: product.ID.String(), PlayerID: playerID.String(), Config: product.Config, Data: obj})
-		if err != nil || len(fields) > 0 {
-			return nil, nil, nil, fields, err
-		}
+	fields, claims, err = producttypes.CheckRulesOf(ctx, typ, producttypes.RuleInput{TenantID: tenantID.String(),
+		ProductID: product.ID.String(), PlayerID: playerID.String(), Config: product.Config, Data: obj})
+	if err != nil || len(fields) > 0 {
+		return nil, nil, nil, fields, err
 	}
-	if ev, ok := typ.(producttypes.Evidencer); ok {
-		m, err := ev.Evidence(ctx, producttypes.EvidenceInput{Config: product.Config, Data: obj,
-			ClientIP: clientIP, At: time.Now().UTC()})
-		if err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("stamp evidence: %w", err)
-		}
+	m, err := producttypes.EvidenceOf(ctx, typ, producttypes.EvidenceInput{Config: product.Config, Data: obj,
+		ClientIP: clientIP, At: time.Now().UTC()})
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("stamp evidence: %w", err)
+	}
+	if m != nil {
 		if evidence, err = json.Marshal(m); err != nil {
 			return nil, nil, nil, nil, fmt.Errorf("encode evidence: %w", err)
 		}

@@ -16,6 +16,19 @@ type Observer interface {
 	OrderTransition(tenantID, orderID uuid.UUID, productType string, from, to Status, amount int64, currency string)
 }
 
+// PanicCounter is implemented by observers that count contained panics
+// (metrics): where is "worker" or "product_type".
+type PanicCounter interface {
+	Panic(where string)
+}
+
+// panicked counts a contained panic with the observer, if it counts them.
+func (s *Service) panicked(where string) {
+	if pc, ok := s.observer.(PanicCounter); ok {
+		pc.Panic(where)
+	}
+}
+
 // Observers fans every change out to each of observers (nil ones skipped).
 func Observers(observers ...Observer) Observer { return fanOut(observers) }
 

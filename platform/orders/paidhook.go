@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,8 +36,7 @@ func (h paidHooks) OrderTransition(tenantID, orderID uuid.UUID, productType stri
 // error is logged: it never undoes the payment.
 func (s *Service) runPaidHook(tenantID, orderID uuid.UUID, productType string) {
 	typ, ok := s.catalog.Registry().Get(productType)
-	hook, isHook := typ.(producttypes.PaidHook)
-	if !ok || !isHook {
+	if !ok || !producttypes.HasPaidHook(typ) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -56,10 +56,14 @@ func (s *Service) runPaidHook(tenantID, orderID uuid.UUID, productType string) {
 	}
 	var data map[string]any
 	_ = json.Unmarshal(o.CustomData, &data)
-	err = hook.OnPaid(ctx, producttypes.PaidOrder{TenantID: tenantID.String(), OrderID: orderID.String(),
+	err = producttypes.OnPaidOf(ctx, typ, producttypes.PaidOrder{TenantID: tenantID.String(), OrderID: orderID.String(),
 		ProductID: p.ID.String(), PlayerID: o.PlayerID.String(), AmountCents: o.AmountCents,
 		Currency: o.Currency, Config: p.Config, Data: data})
-	if err != nil {
+	var pe *producttypes.PanicError
+	if errors.As(err, &pe) {
+		s.panicked("product_type")
+		s.log.Error("paid hook panicked", "type", productType, "order_id", orderID, "err", err, "stack", string(pe.Stack))
+	} else if err != nil {
 		s.log.Error("paid hook failed", "type", productType, "order_id", orderID, "err", err)
 	}
 }

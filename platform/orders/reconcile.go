@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,7 +38,7 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+		if n, err := s.reconcileSafely(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("reconcile pending orders", "err", err)
 		} else if n > 0 {
 			s.log.Info("reconciled pending orders", "count", n)
@@ -48,6 +49,19 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// reconcileSafely runs one pass; a panic in it (ours or a product type's)
+// is logged, counted and ends only that pass, so the worker lives on.
+func (s *Service) reconcileSafely(ctx context.Context) (n int, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.panicked("worker")
+			s.log.Error("reconcile pass panicked", "err", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = fmt.Errorf("reconcile pass panicked: %v", v)
+		}
+	}()
+	return s.Reconcile(ctx)
 }
 
 // Reconcile runs one pass over every tenant and returns how many orders it
