@@ -16,25 +16,42 @@ import (
 
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/ids"
+	"github.com/leaguepay/checkout/platform/jsonlimit"
 )
 
 // decode reads the JSON body into v strictly: unknown fields, wrong types,
 // trailing data, an empty body and a string holding U+0000 are 400s naming
 // the field. This is also what refuses mass assignment of tenant_id, status
 // or amount_cents. The body is read as received, never inflated (see
-// refuseEncodedBodies).
-func decode(c *fiber.Ctx, v any) error {
-	body := c.Request().Body()
+// refuseEncodedBodies), and bounded by jsonlimit before anything decodes it.
+func decode(c *fiber.Ctx, v any) error { return decodeLimited(c, v, jsonlimit.Default) }
+
+// decodeProduct is decode with room for a product's long texts (a
+// contract's terms may run to 200,000 characters).
+func decodeProduct(c *fiber.Ctx, v any) error {
+	lim := jsonlimit.Default
+	lim.MaxStringBytes = BodyLimit
+	return decodeLimited(c, v, lim)
+}
+
+func decodeLimited(c *fiber.Ctx, v any, lim jsonlimit.Limits) error {
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &apperr.BadRequest{Detail: "a JSON body is required", Fields: apperr.Field("/", "is required")}
+	}
+	// The limits first, in one linear pass: nothing below (the strict
+	// decoder, locating a bad field, schema validation of custom_data or a
+	// config) may see a document that could make it costly.
+	if viol := jsonlimit.Check(body, lim); viol != nil {
+		return &apperr.BadRequest{Detail: "the body is not JSON this API takes", Fields: apperr.Field(viol.Pointer(), viol.Message)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err, body, v)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &apperr.BadRequest{Detail: "the body must hold one JSON value", Fields: apperr.Field("/", "has data after the JSON value")}
 	}
 	if field, ok := nulField(body); ok {
 		return &apperr.BadRequest{Detail: "text cannot hold the character U+0000 (NUL)",
@@ -43,16 +60,23 @@ func decode(c *fiber.Ctx, v any) error {
 	return nil
 }
 
+// locateLimit is the largest body decodeError decodes a second time to
+// name the full JSON Pointer of a bad field; past it the decoder's own
+// report is used, so a failing body never costs two decodes of its size.
+const locateLimit = 64 << 10
+
 // decodeError turns a decoding failure into a 400 naming the field: the
 // full JSON Pointer found by walking the body against v's type when the body
-// is valid JSON, otherwise what encoding/json reports.
+// is small, otherwise what encoding/json reports.
 func decodeError(err error, body []byte, v any) error {
-	var generic any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if dec.Decode(&generic) == nil {
-		if field, msg, ok := locate(reflect.TypeOf(v), generic, ""); ok {
-			return &apperr.BadRequest{Detail: "the body does not match this request's shape", Fields: apperr.Field(field, msg)}
+	if len(body) <= locateLimit {
+		var generic any
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if dec.Decode(&generic) == nil {
+			if field, msg, ok := locate(reflect.TypeOf(v), generic, ""); ok {
+				return &apperr.BadRequest{Detail: "the body does not match this request's shape", Fields: apperr.Field(field, msg)}
+			}
 		}
 	}
 	var typeErr *json.UnmarshalTypeError
@@ -67,7 +91,7 @@ func decodeError(err error, body []byte, v any) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &apperr.BadRequest{Detail: "the body has a field this endpoint does not take",
-			Fields: apperr.Field("/"+name, "is not a field of this request")}
+			Fields: apperr.Field("/"+escape(name), "is not a field of this request")}
 	}
 	return &apperr.BadRequest{Detail: "the body could not be read", Fields: apperr.Field("/", "is not a valid request body")}
 }

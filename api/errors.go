@@ -59,6 +59,18 @@ func problemFor(err error) Problem {
 		return Problem{Type: "/problems/unsupported-media-type", Title: "Unsupported media type", Status: 415,
 			Detail: "request bodies are taken only as sent, not compressed",
 			Errors: apperr.Field("header:Content-Encoding", "must be absent or identity")}
+	case errors.Is(err, errBodyBudget):
+		return Problem{Type: "/problems/overloaded", Title: "Service unavailable", Status: 503,
+			Detail: "the server is busy reading other requests; try again in a second"}
+	case errors.Is(err, errBodyTimeout):
+		return Problem{Type: "/problems/request-timeout", Title: "Request timeout", Status: 408,
+			Detail: "the request body did not arrive in time"}
+	case errors.Is(err, errBodyTooLarge):
+		return Problem{Type: "/problems/http", Title: "Request Entity Too Large", Status: 413,
+			Detail: "request bodies are limited to 1 MiB"}
+	case errors.Is(err, errBodyRefused):
+		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400,
+			Detail: "this request takes no body", Errors: apperr.Field("/", "must be empty")}
 	case errors.Is(err, context.DeadlineExceeded):
 		return Problem{Type: "/problems/unavailable", Title: "Service unavailable", Status: 503, Detail: "try again"}
 	case errors.As(err, &fe):
@@ -73,6 +85,9 @@ func fiberTitle(fe *fiber.Error) string {
 	}
 	return fe.Message
 }
+
+// maxProblemErrors bounds the field errors of one problem document.
+const maxProblemErrors = 100
 
 // errorHandler writes every error a handler returns as a problem document.
 // A caught panic is logged with its stack and counted; the stack never
@@ -91,6 +106,9 @@ func (s *Server) errorHandler() fiber.ErrorHandler {
 		}
 		if p.Status >= 500 {
 			p.RequestID = RequestID(c.UserContext())
+		}
+		if len(p.Errors) > maxProblemErrors {
+			p.Errors = p.Errors[:maxProblemErrors]
 		}
 		if p.Status == 401 {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer`)

@@ -92,7 +92,7 @@ var labelRE = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"`)
 // scrape fetches /metrics through the app and parses it.
 func scrape(e *env) []sample {
 	e.t.Helper()
-	r := e.must(200, "GET", "/metrics", nil)
+	r := e.must(200, "GET", "/metrics", nil, bearer(platformToken)...)
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		e.t.Errorf("/metrics Content-Type = %q, want text/plain", ct)
 	}

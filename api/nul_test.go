@@ -48,7 +48,7 @@ func TestStringsWithNULAreRefused(t *testing.T) {
 		{"a platform-made API key name", "POST", "/v1/platform/tenants/" + l.Slug + "/api-keys",
 			map[string]any{"role": "viewer", "name": nul}, platform, "/name"},
 		{"a raw NUL byte, which is not JSON at all", "POST", l.Base + "/admin/customers",
-			"{\"name\":\"Doe\x00\",\"email\":\"doe@example.com\",\"players\":[]}", bearer(l.Manager), "/"},
+			"{\"name\":\"Doe\x00\",\"email\":\"doe@example.com\",\"players\":[]}", bearer(l.Manager), "/name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+" holding U+0000 is a 400 naming it", func(t *testing.T) {

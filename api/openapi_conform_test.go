@@ -211,7 +211,7 @@ func TestOpenAPIResponsesConform(t *testing.T) {
 	k.call(400, "POST", T+"/webhooks/stripe", b+"/webhooks/stripe", `{"id":"evt_1"}`, "Stripe-Signature", "t=1,v1=00")
 	k.call(404, "POST", T+"/webhooks/stripe", "/v1/tenants/"+randomSlug()+"/webhooks/stripe", `{}`, "Stripe-Signature", "t=1,v1=00")
 	k.call(400, "POST", "/v1/webhooks/stripe", "/v1/webhooks/stripe", `{"id":"evt_1"}`, "Stripe-Signature", "t=1,v1=00")
-	k.call(200, "GET", "/metrics", "/metrics", nil)
+	k.call(200, "GET", "/metrics", "/metrics", nil, bearer(platformToken)...)
 
 	t.Run("every documented operation was exercised", func(t *testing.T) {
 		forEachOperation(doc, func(method, path string, _ map[string]any) {

@@ -191,7 +191,9 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 		return err
 	}
 	var in orders.RefundInput
-	if len(c.Body()) > 0 {
+	if body, err := requestBody(c); err != nil {
+		return err
+	} else if len(body) > 0 {
 		if err := decode(c, &in); err != nil {
 			return err
 		}

@@ -61,7 +61,7 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 
 func (s *Server) createProduct(c *fiber.Ctx) error {
 	var in catalog.Input
-	if err := decode(c, &in); err != nil {
+	if err := decodeProduct(c, &in); err != nil {
 		return err
 	}
 	t := tenants.From(c)
@@ -90,7 +90,7 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 		return err
 	}
 	var in catalog.Patch
-	if err := decode(c, &in); err != nil {
+	if err := decodeProduct(c, &in); err != nil {
 		return err
 	}
 	p, err := s.deps.Catalog.Update(c.UserContext(), tenants.From(c).ID, id, in)

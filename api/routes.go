@@ -13,19 +13,21 @@ import (
 
 // routes is the one route table of the API.
 func (s *Server) routes(app *fiber.App) {
-	app.Use(s.observe(routeSet(app)), refuseEncodedBodies, requestTimeout)
+	app.Use(s.observe(routeSet(app)), bodiesOnlyWhereTaken, refuseEncodedBodies, requestTimeout)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	if s.deps.Metrics != nil && s.deps.ServeMetrics {
-		app.Get("/metrics", adaptor.HTTPHandler(s.deps.Metrics.Handler()))
+		// Metrics name every league and its revenue: on the public address
+		// they are for the platform operator only.
+		app.Get("/metrics", s.platformAuth, adaptor.HTTPHandler(s.deps.Metrics.Handler()))
 	}
 	app.Get("/openapi.json", s.openapi)
 
 	p := app.Group("/v1/platform", s.platformAuth)
-	p.Post("/tenants", s.createTenant)
+	p.Post("/tenants", s.takesBody, s.createTenant)
 	p.Get("/tenants", s.listTenants)
-	p.Patch("/tenants/:tenant", s.updateTenant)
-	p.Post("/tenants/:tenant/api-keys", tenants.Resolve(s.deps.Tenants), s.platformCreateKey)
+	p.Patch("/tenants/:tenant", s.takesBody, s.updateTenant)
+	p.Post("/tenants/:tenant/api-keys", tenants.Resolve(s.deps.Tenants), s.takesBody, s.platformCreateKey)
 
 	t := app.Group("/v1/tenants/:tenant", tenants.Resolve(s.deps.Tenants))
 
@@ -33,25 +35,25 @@ func (s *Server) routes(app *fiber.App) {
 	a := t.Group("/admin")
 	a.Get("/product-types", viewer, s.listProductTypes)
 	a.Get("/products", viewer, s.listProducts)
-	a.Post("/products", manager, s.createProduct)
+	a.Post("/products", manager, s.takesBody, s.createProduct)
 	a.Get("/products/:id", viewer, s.getProduct)
-	a.Patch("/products/:id", manager, s.updateProduct)
-	a.Post("/customers", manager, s.createCustomer)
+	a.Patch("/products/:id", manager, s.takesBody, s.updateProduct)
+	a.Post("/customers", manager, s.takesBody, s.createCustomer)
 	a.Get("/customers/:id", viewer, s.getCustomer)
 	a.Post("/customers/:id/registration-token", manager, s.rotateToken)
 	a.Get("/orders", viewer, s.listOrders)
 	a.Get("/orders.csv", viewer, s.exportOrders)
 	a.Get("/orders/:id", viewer, s.getOrder)
 	a.Post("/orders/:id/cancel", admin, s.cancelOrder)
-	a.Post("/orders/:id/refund", admin, s.refundOrder)
+	a.Post("/orders/:id/refund", admin, s.takesBody, s.refundOrder)
 	a.Get("/stripe", admin, s.getStripe)
-	a.Put("/stripe", admin, s.putStripe)
+	a.Put("/stripe", admin, s.takesBody, s.putStripe)
 	a.Get("/api-keys", admin, s.listKeys)
-	a.Post("/api-keys", admin, s.createKey)
+	a.Post("/api-keys", admin, s.takesBody, s.createKey)
 	a.Delete("/api-keys/:id", admin, s.deleteKey)
 
-	t.Post("/webhooks/stripe", s.tenantWebhook)
-	app.Post("/v1/webhooks/stripe", s.platformWebhook)
+	t.Post("/webhooks/stripe", s.takesBody, s.tenantWebhook)
+	app.Post("/v1/webhooks/stripe", s.takesBody, s.platformWebhook)
 
 	if s.deps.Payments != nil && s.deps.Payments.Sandbox() {
 		sb := app.Group("/sandbox/checkout/:tenant", tenants.Resolve(s.deps.Tenants))
@@ -63,7 +65,7 @@ func (s *Server) routes(app *fiber.App) {
 	b := t.Group("", s.buyerLimiter())
 	b.Get("/products", s.listPublicProducts)
 	b.Get("/products/:id", s.getPublicProduct)
-	b.Post("/checkout", s.checkout)
+	b.Post("/checkout", s.takesBody, s.checkout)
 	b.Get("/orders", s.householdOrders)
 }
 

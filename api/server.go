@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
@@ -48,6 +49,12 @@ type Deps struct {
 	// names the client, for rate limits and contract evidence (see
 	// Server.clientIP). New panics on an entry that is neither.
 	TrustedProxies []string
+	// BodyBudget bounds the bytes of request bodies read or held at once,
+	// across all connections (0: DefaultBodyBudget). See body.go.
+	BodyBudget int64
+	// BodyTimeout bounds how long the rest of a body may take to arrive
+	// once its route starts reading it (0: DefaultBodyTimeout).
+	BodyTimeout time.Duration
 }
 
 // BodyLimit is the largest request body accepted (larger: 413).
@@ -60,6 +67,7 @@ type Server struct {
 	// own ProxyHeader is not used: it takes the leftmost valid address of
 	// X-Forwarded-For, which the client writes.
 	proxies []netip.Prefix
+	bodies  *semaphore.Weighted // the body budget
 }
 
 // New builds the Fiber app with every route of the contract.
@@ -67,17 +75,23 @@ func New(deps Deps) *fiber.App {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
-	s := &Server{deps: deps, proxies: parseProxies(deps.TrustedProxies)}
+	if deps.BodyTimeout <= 0 {
+		deps.BodyTimeout = DefaultBodyTimeout
+	}
+	s := &Server{deps: deps, proxies: parseProxies(deps.TrustedProxies), bodies: newBodyBudget(deps.BodyBudget)}
 	cfg := fiber.Config{
 		AppName:               "checkout",
 		BodyLimit:             BodyLimit,
 		DisableStartupMessage: true,
 		// Immutable copies every string Fiber hands out, so values taken from
 		// params, queries and bodies may outlive the handler safely.
-		Immutable:    true,
-		ReadTimeout:  30 * time.Second,
-		WriteTimeout: 60 * time.Second,
-		IdleTimeout:  120 * time.Second,
+		Immutable: true,
+		// Bodies are read by the routes that take one, within a budget
+		// (body.go), never buffered whole before routing.
+		StreamRequestBody: true,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
 	}
 	cfg.ErrorHandler = s.errorHandler()
 	app := fiber.New(cfg)

@@ -31,7 +31,7 @@ func (s *Server) putStripe(c *fiber.Ctx) error {
 	}
 	var in payments.SettingsInput
 	if err := decode(c, &in); err != nil {
-		return &apperr.Invalid{Detail: "give secret_key and webhook_secret, or account_id", Fields: fieldsOf(err)}
+		return err
 	}
 	if err := s.deps.Payments.PutSettings(c.UserContext(), tenants.From(c).ID, in); err != nil {
 		return err
@@ -72,12 +72,16 @@ func (s *Server) platformWebhook(c *fiber.Ctx) error {
 	return s.webhookReply(c, res, err)
 }
 
-// rawBody is a copy of the request body exactly as received. Unlike
-// c.Body() it never inflates a Content-Encoding (refuseEncodedBodies refuses
-// those before any handler runs, and this keeps it so should a route ever be
-// mounted outside it); the copy may outlive the handler.
+// rawBody is a copy of the request body exactly as received (read by
+// takesBody). Unlike c.Body() it never inflates a Content-Encoding
+// (refuseEncodedBodies refuses those before any handler runs); the copy may
+// outlive the handler.
 func rawBody(c *fiber.Ctx) []byte {
-	return bytes.Clone(c.Request().Body())
+	body, err := requestBody(c)
+	if err != nil {
+		panic(err) // a route table bug: caught by observe, fails this request
+	}
+	return bytes.Clone(body)
 }
 
 // countWebhook counts a delivery under a tenant label that names an existing

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -112,7 +113,32 @@ func (s *Schema) Validate(v any, prefix string) (fields []FieldError) {
 	}
 	walk(ve)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	if len(out) > MaxFieldErrors {
+		out = out[:MaxFieldErrors]
+	}
+	for i := range out {
+		out[i].Message = excerpt(out[i].Message, maxMessageBytes)
+	}
 	return out
+}
+
+// MaxFieldErrors is the most field errors Validate reports: enough to fix
+// a form, never a response that grows with a hostile document.
+const MaxFieldErrors = 50
+
+// maxMessageBytes bounds one message, which may quote the value it refuses.
+const maxMessageBytes = 200
+
+// excerpt cuts s to at most n bytes on a rune boundary, marking the cut.
+func excerpt(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 var quotedRE = regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`)

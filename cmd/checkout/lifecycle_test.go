@@ -509,12 +509,16 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
-// lcMetricsOnAPI checks /metrics on the API address, and a shutdown with
-// no drain delay.
+// lcMetricsOnAPI checks /metrics on the API address (for the platform
+// operator only: the series name every league and its revenue), and a
+// shutdown with no drain delay.
 func lcMetricsOnAPI(t *testing.T, bin string) {
 	s := startServer(t, bin, "CHECKOUT_DRAIN_DELAY=0s")
 	s.must(t, 200, "GET", "/healthz", "", nil)
-	res, raw, err := s.do(http.DefaultClient, "GET", "/metrics", "", nil)
+	if res, _, err := s.do(http.DefaultClient, "GET", "/metrics", "", nil); err != nil || res.StatusCode != 401 {
+		t.Errorf("/metrics without the platform token: %v %v, want 401", res, err)
+	}
+	res, raw, err := s.do(http.DefaultClient, "GET", "/metrics", lcPlatformToken, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
