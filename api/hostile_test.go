@@ -246,3 +246,26 @@ func TestBodiesOnlyWhereTaken(t *testing.T) {
 		}
 	})
 }
+
+func TestMalformedPathSegmentsAreNotFound(t *testing.T) {
+	e, _ := opsEnv(t)
+	l := e.newLeague()
+	cases := []struct{ name, method, path string }{
+		{"a tenant slug of bytes that are not UTF-8", "PATCH", "/v1/platform/tenants/le%FF%FEague"},
+		{"a tenant slug that is not a slug", "PATCH", "/v1/platform/tenants/NOT_A_SLUG"},
+		{"a sandbox session of bytes that are not UTF-8", "GET", "/sandbox/checkout/" + l.Slug + "/cs_sandbox_%FF%FE"},
+		{"a sandbox session of another shape", "POST", "/sandbox/checkout/" + l.Slug + "/cs_sandbox_x'--/pay"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" is a 404 before any query", func(t *testing.T) {
+			var body any
+			if tc.method == "PATCH" {
+				body = map[string]any{"name": "New name"}
+			}
+			r := e.do(tc.method, tc.path, body, bearer(platformToken)...)
+			if r.Status != 404 {
+				t.Errorf("status %d, want 404: %s", r.Status, r.Body)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"regexp"
 	"strings"
 	"time"
 
@@ -36,10 +37,14 @@ var sandboxTmpl = template.Must(template.New("sandbox").Parse(`<!doctype html>
 {{end}}
 </body></html>`))
 
+// sandboxSessionRE is the shape of the sandbox provider's session ids
+// (cs_sandbox_<order id hex>_<expiry>).
+var sandboxSessionRE = regexp.MustCompile(`^cs_sandbox_[0-9a-f]{32}_[0-9]{1,20}$`)
+
 func (s *Server) sandboxOrder(c *fiber.Ctx) (orders.Order, error) {
 	session := c.Params("session")
-	if !strings.HasPrefix(session, "cs_sandbox_") {
-		return orders.Order{}, apperr.ErrNotFound
+	if !sandboxSessionRE.MatchString(session) {
+		return orders.Order{}, apperr.ErrNotFound // before any query: nothing malformed reaches the database
 	}
 	return s.deps.Orders.BySession(c.UserContext(), tenants.From(c).ID, session)
 }

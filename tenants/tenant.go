@@ -175,6 +175,9 @@ func (s *Store) ByID(ctx context.Context, id uuid.UUID) (Tenant, error) {
 
 // Update changes a tenant's name or redirect origins.
 func (s *Store) Update(ctx context.Context, slug string, p TenantPatch) (Tenant, error) {
+	if !ValidSlug(slug) {
+		return Tenant{}, apperr.ErrNotFound // before any query: a malformed slug names no tenant
+	}
 	var fields []apperr.FieldError
 	if p.Name != nil {
 		fields = append(fields, checkName(*p.Name)...)

@@ -161,16 +161,18 @@ func (s *Service) Settings(ctx context.Context, tenantID uuid.UUID, slug string)
 }
 
 // TenantForAccount routes a Connect event: the tenant whose settings name
-// the account, or ok=false.
+// the account, or ok=false. connect_accounts is behind row-level security;
+// this is the one lookup across tenants, through the SECURITY DEFINER
+// function connect_account_tenant (migration 00007), which answers only
+// this.
 func (s *Service) TenantForAccount(ctx context.Context, account string) (uuid.UUID, bool, error) {
-	var id uuid.UUID
-	err := s.db.Pool.QueryRow(ctx, `SELECT tenant_id FROM connect_accounts WHERE account_id = $1`,
-		strings.TrimSpace(account)).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var id *uuid.UUID
+	err := s.db.Pool.QueryRow(ctx, `SELECT connect_account_tenant($1)`, strings.TrimSpace(account)).Scan(&id)
+	if err == nil && id == nil {
 		return uuid.Nil, false, nil
 	}
 	if err != nil {
 		return uuid.Nil, false, fmt.Errorf("route connect account: %w", err)
 	}
-	return id, true, nil
+	return *id, true, nil
 }
