@@ -122,5 +122,5 @@ func (s *services) apiDeps(cfg config.Config) api.Deps {
 		Customers: s.customers, Orders: s.orders, Payments: s.payments, Webhooks: s.webhooks,
 		Metrics: s.metrics, ServeMetrics: cfg.MetricsAddr == "",
 		Log: s.log, PlatformToken: cfg.PlatformToken,
-		BuyerRateLimit: cfg.BuyerRateLimit, TrustedProxies: cfg.TrustedProxies}
+		BuyerRateLimit: cfg.BuyerRateLimit, TrustedProxies: cfg.TrustedProxies, BodyBudget: cfg.BodyBudget}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -47,8 +48,12 @@ func serve(ctx context.Context, s *services, cfg config.Config) error {
 	go func() { defer close(done); s.orders.RunReconciler(workers, reconcileEvery) }()
 	defer func() { stopWorkers(); <-done }()
 
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
 	errc := make(chan error, 2)
-	go func() { errc <- app.Listen(cfg.HTTPAddr) }()
+	go func() { errc <- app.Listener(api.LimitListener(ln, cfg.ConnsPerClient, cfg.TrustedProxies)) }()
 	var metricsSrv *http.Server
 	if cfg.MetricsAddr != "" {
 		metricsSrv = &http.Server{Addr: cfg.MetricsAddr, Handler: s.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
@@ -63,7 +68,7 @@ func serve(ctx context.Context, s *services, cfg config.Config) error {
 	draining.Store(true)
 	s.log.Info("draining", "delay", cfg.DrainDelay, "grace", cfg.ShutdownGrace)
 	time.Sleep(cfg.DrainDelay)
-	err := app.ShutdownWithTimeout(cfg.ShutdownGrace)
+	err = app.ShutdownWithTimeout(cfg.ShutdownGrace)
 	if metricsSrv != nil {
 		_ = metricsSrv.Close()
 	}

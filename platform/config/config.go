@@ -26,6 +26,13 @@ type Config struct {
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET: the platform's webhook secret (Connect)
 	StripeAPIURL        string // CHECKOUT_STRIPE_API_URL: Stripe API base (tests: stripe-mock)
 	BuyerRateLimit      int    // CHECKOUT_BUYER_RATE_LIMIT: buyer requests per IP, tenant and minute
+	// ConnsPerClient (CHECKOUT_MAX_CONNS_PER_CLIENT, default 128; 0: no
+	// bound) is the most connections one peer address may hold open;
+	// trusted proxies are exempt.
+	ConnsPerClient int
+	// BodyBudget (CHECKOUT_BODY_BUDGET_BYTES, default 32 MiB) bounds the
+	// bytes of request bodies read or held at once, across all connections.
+	BodyBudget int64
 	// TrustedProxies (CHECKOUT_TRUSTED_PROXIES, comma-separated IPs or
 	// CIDRs) are the proxies whose X-Forwarded-For names the client; unset,
 	// the client is the peer address.
@@ -88,6 +95,22 @@ func FromEnv() (Config, error) {
 			}
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+	c.ConnsPerClient = 128
+	if v := os.Getenv("CHECKOUT_MAX_CONNS_PER_CLIENT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return Config{}, fmt.Errorf("CHECKOUT_MAX_CONNS_PER_CLIENT must be 0 (no bound) or a positive integer")
+		}
+		c.ConnsPerClient = n
+	}
+	c.BodyBudget = 32 << 20
+	if v := os.Getenv("CHECKOUT_BODY_BUDGET_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1<<20 {
+			return Config{}, fmt.Errorf("CHECKOUT_BODY_BUDGET_BYTES must be an integer of at least 1048576 (one body of the largest size)")
+		}
+		c.BodyBudget = n
 	}
 	if v := os.Getenv("CHECKOUT_BUYER_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
