@@ -57,7 +57,13 @@ func TestCheckoutValidation(t *testing.T) {
 		fields []string
 	}{
 		{"a missing token is 401", map[string]any{"product_id": p["id"]}, 401, nil},
-		{"an unknown token is 401", map[string]any{"registration_token": "rt_nope", "product_id": p["id"]}, 401, nil},
+		{"an unknown token with a valid body is 401", map[string]any{"registration_token": "rt_nope", "product_id": p["id"],
+			"custom_data": jerseyData(3)}, 401, nil},
+		// custom_data is judged against the product's public schema before
+		// any database work, so a bad one is refused before the token is
+		// looked up.
+		{"an unknown token with custom_data the schema refuses is 422", map[string]any{"registration_token": "rt_nope",
+			"product_id": p["id"]}, 422, []string{"/custom_data/bottom_size", "/custom_data/jersey_number", "/custom_data/top_size"}},
 		{"an unknown product is 404", map[string]any{"registration_token": token, "product_id": "00000000-0000-0000-0000-000000000000", "player_id": players[0]}, 404, nil},
 		{"an inactive product is 404", map[string]any{"registration_token": token, "product_id": inactive["id"], "player_id": players[0]}, 404, nil},
 		{"a player of another household is 404", map[string]any{"registration_token": token, "product_id": p["id"], "player_id": otherPlayers[0], "custom_data": jerseyData(1)}, 404, nil},

@@ -200,7 +200,7 @@ func TestRotateRegistrationToken(t *testing.T) {
 	})
 
 	t.Run("an old token cannot check out", func(t *testing.T) {
-		e.must(401, "POST", l.Base+"/checkout", map[string]any{"registration_token": first, "product_id": p["id"]})
+		e.must(401, "POST", l.Base+"/checkout", map[string]any{"registration_token": first, "product_id": p["id"], "custom_data": jerseyData(4)})
 	})
 
 	t.Run("rotating an unknown customer's token is 404", func(t *testing.T) {

@@ -199,9 +199,9 @@ func TestBodyBudgetShedsLoad(t *testing.T) {
 	})
 	t.Run("once the budget is free, bodies are read again", func(t *testing.T) {
 		_ = readAnswer(t, stalled[1])
-		r := sendRaw(t, addr, "POST", l.Base+"/checkout", `{"registration_token":"nope"}`)
-		if r.Status != 401 {
-			t.Errorf("status %d, want 401: %s", r.Status, r.Body)
+		r := sendRaw(t, addr, "POST", l.Base+"/checkout", `{"registration_token":"nope","product_id":"x"}`)
+		if r.Status != 422 {
+			t.Errorf("status %d, want 422: %s", r.Status, r.Body)
 		}
 	})
 }

@@ -166,7 +166,8 @@ func TestOpenAPIResponsesConform(t *testing.T) {
 	k.call(409, "POST", T+"/checkout", b+"/checkout", freeBody)
 	k.call(422, "POST", T+"/checkout", b+"/checkout", map[string]any{"registration_token": token, "product_id": free["id"], "player_id": players[1],
 		"custom_data": map[string]any{"jersey_number": 1000}})
-	k.call(401, "POST", T+"/checkout", b+"/checkout", map[string]any{"registration_token": "rt_nope", "product_id": free["id"]})
+	k.call(401, "POST", T+"/checkout", b+"/checkout", map[string]any{"registration_token": "rt_nope", "product_id": free["id"],
+		"custom_data": jerseyData(9)})
 	contractData := map[string]any{"accept_terms": true, "signer_name": "Pat Doe", "signer_relationship": "parent", "terms_version": "v1"}
 	pending := k.call(201, "POST", T+"/checkout", b+"/checkout", map[string]any{"registration_token": token, "product_id": priced["id"],
 		"player_id": players[0], "custom_data": contractData}).JSON()

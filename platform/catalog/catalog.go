@@ -80,6 +80,7 @@ type Service struct {
 
 type publicEntry struct {
 	list    []Public
+	byID    map[uuid.UUID]Product // the same products, whole, for checkouts
 	expires time.Time
 	mu      sync.Mutex
 	encoded map[Filter][]byte // {"data": [...]} per filter, built on first use

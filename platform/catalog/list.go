@@ -121,6 +121,26 @@ func (s *Service) GetPublic(ctx context.Context, tenantID, id uuid.UUID) (Public
 	return Public{}, apperr.ErrNotFound
 }
 
+// Sellable returns an active product of the tenant from the per-tenant
+// cache, or apperr.ErrNotFound. It may be up to publicTTL old when another
+// replica changed it: a checkout's insert re-checks the product in the
+// database (orders.insertOrder) and, when it changed, calls Forget and
+// checks again.
+func (s *Service) Sellable(ctx context.Context, tenantID, id uuid.UUID) (Product, error) {
+	e, err := s.publicEntry(ctx, tenantID)
+	if err != nil {
+		return Product{}, err
+	}
+	if p, ok := e.byID[id]; ok {
+		return p, nil
+	}
+	return Product{}, apperr.ErrNotFound
+}
+
+// Forget drops the tenant's cached products, after a checkout found one
+// changed by another replica.
+func (s *Service) Forget(tenantID uuid.UUID) { s.invalidate(tenantID) }
+
 func (s *Service) publicEntry(ctx context.Context, tenantID uuid.UUID) (*publicEntry, error) {
 	s.mu.Lock()
 	e, ok := s.public[tenantID]
@@ -134,9 +154,11 @@ func (s *Service) publicEntry(ctx context.Context, tenantID uuid.UUID) (*publicE
 	if err != nil {
 		return nil, err
 	}
-	e = &publicEntry{list: make([]Public, len(products)), expires: time.Now().Add(publicTTL), encoded: map[Filter][]byte{}}
+	e = &publicEntry{list: make([]Public, len(products)), byID: make(map[uuid.UUID]Product, len(products)),
+		expires: time.Now().Add(publicTTL), encoded: map[Filter][]byte{}}
 	for i, p := range products {
 		e.list[i] = p.Public()
+		e.byID[p.ID] = p
 	}
 	s.mu.Lock()
 	if s.gen == gen {

@@ -45,13 +45,18 @@ func (d *DB) Close() { d.Pool.Close() }
 // InTenant runs fn in a transaction scoped to tenantID: app.tenant_id is set
 // for the transaction only, so row-level security admits that tenant's rows
 // and no others. The transaction commits when fn returns nil.
+//
+// The tenant travels with BEGIN, in the same round trip: the transaction is
+// opened by one simple-protocol query, "BEGIN; SELECT set_config(...)". The
+// id is a uuid.UUID's canonical text (hex digits and dashes), so writing it
+// into the query cannot inject anything.
 func (d *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, tenantID.String()); err != nil {
-			return fmt.Errorf("set tenant: %w", err)
-		}
-		return fn(tx)
-	})
+	return pgx.BeginTxFunc(ctx, d.Pool, pgx.TxOptions{BeginQuery: beginTenant(tenantID)}, fn)
+}
+
+// beginTenant is the query that opens a transaction scoped to tenantID.
+func beginTenant(tenantID uuid.UUID) string {
+	return "BEGIN; SELECT set_config('app.tenant_id', '" + tenantID.String() + "', true)"
 }
 
 // InPlatform runs fn in a transaction without tenant context: only the

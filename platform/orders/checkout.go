@@ -14,7 +14,6 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/ids"
-	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -47,13 +46,24 @@ type CheckoutResult struct {
 	Replayed bool `json:"-"`
 }
 
-// prepared is a checkout that passed every check and is ready to insert.
-type prepared struct {
+// checked is a checkout that passed every check needing no database: the
+// product (from the per-tenant cache), the return URLs, and custom_data
+// normalized and valid against the product's compiled schema.
+type checked struct {
+	product catalog.Product
+	typ     producttypes.Type
+	data    map[string]any
+}
+
+// placed is what the write transaction made of a checked checkout.
+type placed struct {
 	order     Order
-	claims    []producttypes.Claim
-	product   catalog.Product
 	household customers.Customer
 }
+
+// errProductChanged is a checkout checked against a cached product that
+// changed (price, config, currency or active) before the order's insert.
+var errProductChanged = errors.New("orders: the product changed during the checkout")
 
 // Checkout validates and places an order. A free product is paid at once;
 // a priced one is pending until its Checkout Session is paid (see
@@ -65,20 +75,35 @@ func (s *Service) Checkout(ctx context.Context, req CheckoutRequest) (CheckoutRe
 	return s.withIdempotency(ctx, req)
 }
 
+// checkout is one unit of work: every check that needs no database, from
+// the per-tenant caches; then one write transaction (household, player,
+// rules, the order, its claims and its event); for a priced product, the
+// provider's session and a second short transaction to store it. A product
+// that changed since it was cached is re-read and the checkout checked
+// again, once.
 func (s *Service) checkout(ctx context.Context, req CheckoutRequest) (CheckoutResult, error) {
-	p, err := s.prepare(ctx, req)
+	res, err := s.checkoutOnce(ctx, req)
+	if errors.Is(err, errProductChanged) {
+		s.catalog.Forget(req.TenantID)
+		if res, err = s.checkoutOnce(ctx, req); errors.Is(err, errProductChanged) {
+			return CheckoutResult{}, &apperr.Conflict{Detail: "the product changed during the checkout; try again"}
+		}
+	}
+	return res, err
+}
+
+func (s *Service) checkoutOnce(ctx context.Context, req CheckoutRequest) (CheckoutResult, error) {
+	c, err := s.precheck(ctx, req)
 	if err != nil {
 		return CheckoutResult{}, err
 	}
-	if p.order.AmountCents > 0 {
-		return s.checkoutPaid(ctx, req, p, payments.Customer{ID: p.household.ID, Name: p.household.Name, Email: p.household.Email})
+	if c.product.PriceCents > 0 {
+		return s.checkoutPaid(ctx, req, c)
 	}
 	ctx, changes := Track(ctx)
-	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
-		if err := insertOrder(ctx, tx, req.TenantID, &p.order, p.claims); err != nil {
-			return err
-		}
-		if err := recordEvent(ctx, tx, req.TenantID, p.order.ID, "buyer", nil, StatusPaid, "free product: paid at checkout"); err != nil {
+	var p placed
+	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) (err error) {
+		if p, err = s.place(ctx, tx, req, c, "free product: paid at checkout"); err != nil {
 			return err
 		}
 		return completeIdempotency(ctx, tx, req, p.order.ID)
@@ -89,55 +114,94 @@ func (s *Service) checkout(ctx context.Context, req CheckoutRequest) (CheckoutRe
 	return CheckoutResult{Order: p.order}, nil
 }
 
-// prepare runs every read and check of a checkout, outside any write.
-func (s *Service) prepare(ctx context.Context, req CheckoutRequest) (prepared, error) {
+// precheck runs every check of a checkout that needs no database: the
+// product comes from the catalog's per-tenant cache and custom_data is
+// checked against its compiled schema, so a checkout that cannot succeed
+// costs no query at all.
+func (s *Service) precheck(ctx context.Context, req CheckoutRequest) (checked, error) {
 	in := req.Input
-	var p prepared
-	var household customers.Customer
-	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
-		var err error
-		if household, err = customers.ByTokenTx(ctx, tx, req.TenantID, in.RegistrationToken); err != nil {
-			return err
-		}
-		productID, err := ids.Parse(in.ProductID)
-		if err != nil {
-			return &apperr.Invalid{Detail: "the checkout is invalid", Fields: apperr.Field("/product_id", "must be a product id (UUID)")}
-		}
-		p.product, err = catalog.GetTx(ctx, tx, req.TenantID, productID, false)
-		if err == nil && !p.product.Active {
-			err = apperr.ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return prepared{}, err
+	if in.RegistrationToken == "" {
+		return checked{}, apperr.ErrUnauthorized
 	}
-	playerID, err := pickPlayer(household, in.PlayerID)
+	productID, err := ids.Parse(in.ProductID)
 	if err != nil {
-		return prepared{}, err
+		return checked{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: apperr.Field("/product_id", "must be a product id (UUID)")}
 	}
+	var c checked
+	if c.product, err = s.catalog.Sellable(ctx, req.TenantID, productID); err != nil {
+		return checked{}, err
+	}
+	typ, ok := s.catalog.Registry().Get(c.product.Type)
+	if !ok {
+		return checked{}, fmt.Errorf("product %s has unregistered type %q", c.product.ID, c.product.Type)
+	}
+	c.typ = typ
 	var fields []apperr.FieldError
-	for ptr, u := range map[string]*string{"/success_url": in.SuccessURL, "/cancel_url": in.CancelURL} {
-		if u != nil && !req.OriginAllowed(*u) {
-			fields = append(fields, apperr.FieldError{Field: ptr, Message: "must be a URL on one of the league's allowed redirect origins"})
+	for _, u := range []struct {
+		ptr string
+		url *string
+	}{{"/success_url", in.SuccessURL}, {"/cancel_url", in.CancelURL}} {
+		if u.url != nil && !req.OriginAllowed(*u.url) {
+			fields = append(fields, apperr.FieldError{Field: u.ptr, Message: "must be a URL on one of the league's allowed redirect origins"})
 		}
 	}
-	data, evidence, claims, dataFields, err := s.validateData(ctx, req.TenantID, p.product, playerID, in.CustomData, req.ClientIP)
+	data, dataFields, err := s.validateData(ctx, c.product, typ, in.CustomData)
 	if err != nil {
-		return prepared{}, err
+		return checked{}, err
 	}
 	if fields = append(fields, dataFields...); len(fields) > 0 {
-		return prepared{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: fields}
+		return checked{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: fields}
 	}
-	p.claims, p.household = claims, household
-	p.order = Order{ID: ids.New(), ProductID: p.product.ID, ProductType: p.product.Type,
-		Category: p.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: StatusPending,
-		AmountCents: p.product.PriceCents, Currency: p.product.Currency, CustomData: data,
-		SchemaVersion: p.product.SchemaVersion, Evidence: evidence}
-	if p.order.AmountCents == 0 {
-		p.order.Status = StatusPaid
+	c.data = data
+	return c, ctx.Err()
+}
+
+// place writes a checked checkout inside tx: it finds the household by its
+// token, picks the player, runs the type's rules and evidence, and inserts
+// the order with its event and claims.
+func (s *Service) place(ctx context.Context, tx pgx.Tx, req CheckoutRequest, c checked, detail string) (placed, error) {
+	household, err := customers.ByTokenTx(ctx, tx, req.TenantID, req.Input.RegistrationToken)
+	if err != nil {
+		return placed{}, err
 	}
-	return p, nil
+	playerID, err := pickPlayer(household, req.Input.PlayerID)
+	if err != nil {
+		return placed{}, err
+	}
+	fields, claims, err := producttypes.CheckRulesOf(ctx, c.typ, producttypes.RuleInput{TenantID: req.TenantID.String(),
+		ProductID: c.product.ID.String(), PlayerID: playerID.String(), Config: c.product.Config, Data: c.data})
+	if err != nil {
+		return placed{}, err
+	}
+	if len(fields) > 0 {
+		return placed{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: fields}
+	}
+	var evidence json.RawMessage
+	m, err := producttypes.EvidenceOf(ctx, c.typ, producttypes.EvidenceInput{Config: c.product.Config, Data: c.data,
+		ClientIP: req.ClientIP, At: time.Now().UTC()})
+	if err != nil {
+		return placed{}, fmt.Errorf("stamp evidence: %w", err)
+	}
+	if m != nil {
+		if evidence, err = json.Marshal(m); err != nil {
+			return placed{}, fmt.Errorf("encode evidence: %w", err)
+		}
+	}
+	data, err := json.Marshal(c.data)
+	if err != nil {
+		return placed{}, fmt.Errorf("encode custom data: %w", err)
+	}
+	o := Order{ID: ids.New(), ProductID: c.product.ID, ProductType: c.product.Type,
+		Category: c.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: StatusPending,
+		AmountCents: c.product.PriceCents, Currency: c.product.Currency, CustomData: data,
+		SchemaVersion: c.product.SchemaVersion, Evidence: evidence}
+	if o.AmountCents == 0 {
+		o.Status = StatusPaid
+	}
+	if err := insertOrder(ctx, tx, req.TenantID, &o, claims, detail); err != nil {
+		return placed{}, err
+	}
+	return placed{order: o, household: household}, nil
 }
 
 // pickPlayer resolves the order's player: the one named (it must belong to
@@ -162,73 +226,69 @@ func pickPlayer(c customers.Customer, given *string) (uuid.UUID, error) {
 	return uuid.Nil, fmt.Errorf("player not in household: %w", apperr.ErrNotFound)
 }
 
-// validateData normalizes custom_data, validates it against the product's
-// buyer schema, runs the type's rules and stamps its evidence.
-func (s *Service) validateData(ctx context.Context, tenantID uuid.UUID, product catalog.Product, playerID uuid.UUID,
-	raw json.RawMessage, clientIP string) (
-	data, evidence json.RawMessage, claims []producttypes.Claim, fields []apperr.FieldError, err error) {
+// validateData normalizes custom_data and validates it against the
+// product's compiled buyer schema. The request's deadline is honoured
+// between the steps.
+func (s *Service) validateData(ctx context.Context, product catalog.Product, typ producttypes.Type,
+	raw json.RawMessage) (map[string]any, []apperr.FieldError, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		raw = json.RawMessage(`{}`)
 	}
 	decoded, err := producttypes.DecodeJSON(raw)
 	obj, ok := decoded.(map[string]any)
 	if err != nil || !ok {
-		return nil, nil, nil, apperr.Field("/custom_data", "must be a JSON object"), nil
-	}
-	typ, ok := s.catalog.Registry().Get(product.Type)
-	if !ok {
-		return nil, nil, nil, nil, fmt.Errorf("product %s has unregistered type %q", product.ID, product.Type)
+		return nil, apperr.Field("/custom_data", "must be a JSON object"), nil
 	}
 	if obj, err = producttypes.NormalizeData(typ, product.Config, obj); err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
 	schema, err := s.catalog.BuyerSchema(product)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
-	if fields = schema.Validate(obj, "/custom_data"); len(fields) > 0 {
-		return nil, nil, nil, fields, nil
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
 	}
-	fields, claims, err = producttypes.CheckRulesOf(ctx, typ, producttypes.RuleInput{TenantID: tenantID.String(),
-		ProductID: product.ID.String(), PlayerID: playerID.String(), Config: product.Config, Data: obj})
-	if err != nil || len(fields) > 0 {
-		return nil, nil, nil, fields, err
+	if fields := schema.Validate(obj, "/custom_data"); len(fields) > 0 {
+		return nil, fields, nil
 	}
-	m, err := producttypes.EvidenceOf(ctx, typ, producttypes.EvidenceInput{Config: product.Config, Data: obj,
-		ClientIP: clientIP, At: time.Now().UTC()})
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("stamp evidence: %w", err)
-	}
-	if m != nil {
-		if evidence, err = json.Marshal(m); err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("encode evidence: %w", err)
-		}
-	}
-	if data, err = json.Marshal(obj); err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("encode custom data: %w", err)
-	}
-	return data, evidence, claims, nil, nil
+	return obj, nil, nil
 }
 
-// insertOrder writes a new order and its claims inside tx. The one-live-order
-// index and the claims' primary key make concurrent duplicates fail here, in
-// the database, whatever the timing: the loser gets a Conflict.
-func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, claims []producttypes.Claim) error {
-	const q = `INSERT INTO orders AS o (tenant_id, id, product_id, product_type, category, customer_id, player_id,
-		status, amount_cents, currency, custom_data, schema_version, evidence, paid_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $8 = 'paid' THEN now() END)
-		ON CONFLICT (tenant_id, product_id, player_id) WHERE status IN ('pending', 'paid', 'partially_refunded')
-		DO NOTHING
-		RETURNING ` + orderCols
+// insertOrder writes a new order, its first event and its claims inside tx,
+// the order and the event in one statement. The insert happens only while
+// the product is as it was checked (active, same version, price and
+// currency), else errProductChanged. The one-live-order index and the
+// claims' primary key make concurrent duplicates fail here, in the
+// database, whatever the timing: the loser gets a Conflict.
+func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, claims []producttypes.Claim, detail string) error {
+	const q = `WITH product AS (
+			SELECT 1 FROM products WHERE tenant_id = $1 AND id = $3 AND active
+				AND schema_version = $12 AND price_cents = $9 AND currency = $10),
+		o AS (
+			INSERT INTO orders AS o (tenant_id, id, product_id, product_type, category, customer_id, player_id,
+				status, amount_cents, currency, custom_data, schema_version, evidence, paid_at)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $8 = 'paid' THEN now() END
+			FROM product
+			ON CONFLICT (tenant_id, product_id, player_id) WHERE status IN ('pending', 'paid', 'partially_refunded')
+			DO NOTHING
+			RETURNING ` + orderCols + `),
+		event AS (
+			INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
+			SELECT $1, $14, o.id, 'buyer', NULL, o.status, $15 FROM o)
+		SELECT ` + orderCols + ` FROM o`
 	row := tx.QueryRow(ctx, q, tenantID, o.ID, o.ProductID, o.ProductType, o.Category, o.CustomerID, o.PlayerID,
-		o.Status, o.AmountCents, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence)
+		o.Status, o.AmountCents, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence, ids.New(), detail)
 	inserted, err := scanOrder(row)
 	if errors.Is(err, pgx.ErrNoRows) {
-		var existing uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE tenant_id = $1 AND product_id = $2 AND player_id = $3
-			AND status IN ('pending', 'paid', 'partially_refunded')`, tenantID, o.ProductID, o.PlayerID).Scan(&existing)
+		var existing *uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT (SELECT id FROM orders WHERE tenant_id = $1 AND product_id = $2 AND player_id = $3
+			AND status IN ('pending', 'paid', 'partially_refunded'))`, tenantID, o.ProductID, o.PlayerID).Scan(&existing)
 		if err != nil {
 			return fmt.Errorf("find existing order: %w", err)
+		}
+		if existing == nil {
+			return errProductChanged
 		}
 		return &apperr.Conflict{Detail: "the player already has a pending or paid order for this product", OrderID: existing.String()}
 	}

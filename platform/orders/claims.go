@@ -29,20 +29,21 @@ func acquireClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, 
 			holder = "order:" + orderID.String()
 		}
 		// The no-op update locks a row of the same holder (so a release
-		// cannot delete it underneath us) and returns nothing for another's.
-		tag, err := tx.Exec(ctx, `INSERT INTO claims (tenant_id, scope, value, holder, field)
-			VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (tenant_id, scope, value) DO UPDATE SET holder = EXCLUDED.holder
-			WHERE claims.holder = EXCLUDED.holder`, tenantID, c.Scope, c.Value, holder, c.Field)
+		// cannot delete it underneath us) and returns nothing for another's;
+		// the link to the order is written in the same statement.
+		tag, err := tx.Exec(ctx, `WITH c AS (
+				INSERT INTO claims (tenant_id, scope, value, holder, field)
+				VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (tenant_id, scope, value) DO UPDATE SET holder = EXCLUDED.holder
+				WHERE claims.holder = EXCLUDED.holder
+				RETURNING scope, value)
+			INSERT INTO order_claims (tenant_id, order_id, scope, value)
+			SELECT $1, $6, scope, value FROM c ON CONFLICT DO NOTHING`, tenantID, c.Scope, c.Value, holder, c.Field, orderID)
 		if err != nil {
 			return fmt.Errorf("take claim: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
 			return &apperr.Conflict{Detail: "a value that must be unique is taken", Fields: apperr.Field(c.Field, "is already taken")}
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO order_claims (tenant_id, order_id, scope, value)
-			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, tenantID, orderID, c.Scope, c.Value); err != nil {
-			return fmt.Errorf("link claim: %w", err)
 		}
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/ids"
+	"github.com/leaguepay/checkout/platform/jsonlimit"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -47,14 +48,32 @@ func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 	if o.PlayerID, err = customers.EnsurePlayer(ctx, tx, tenantID, household, get("player_first_name"), get("player_last_name")); err != nil {
 		return nil, nil, err
 	}
-	data, _, claims, fields, err := s.validateData(ctx, tenantID, product, o.PlayerID, json.RawMessage(get("custom_data")), "")
+	typ, ok := s.catalog.Registry().Get(product.Type)
+	if !ok {
+		return nil, nil, fmt.Errorf("product %s has unregistered type %q", product.ID, product.Type)
+	}
+	raw := json.RawMessage(get("custom_data"))
+	if viol := jsonlimit.Check(raw, jsonlimit.Default); len(raw) > 0 && viol != nil {
+		return nil, nil, &apperr.Invalid{Fields: apperr.Field("custom_data", "at "+viol.Pointer()+" "+viol.Message)}
+	}
+	data, fields, err := s.validateData(ctx, product, typ, raw)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(fields) > 0 {
 		return nil, nil, &apperr.Invalid{Fields: fields}
 	}
-	o.CustomData = data
+	fields, claims, err := producttypes.CheckRulesOf(ctx, typ, producttypes.RuleInput{TenantID: tenantID.String(),
+		ProductID: product.ID.String(), PlayerID: o.PlayerID.String(), Config: product.Config, Data: data})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(fields) > 0 {
+		return nil, nil, &apperr.Invalid{Fields: fields}
+	}
+	if o.CustomData, err = json.Marshal(data); err != nil {
+		return nil, nil, fmt.Errorf("encode custom data: %w", err)
+	}
 	o.Evidence = json.RawMessage(`{"imported": true}`)
 	return o, claims, nil
 }

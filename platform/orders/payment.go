@@ -56,30 +56,35 @@ func paymentError(err error) error {
 }
 
 // checkoutPaid places a pending order, then creates its Checkout Session.
-// When the provider fails, the order is marked failed (visible, with the
-// reason in its audit trail, its claims released) and the caller gets 502:
-// nothing is left half-made and a retry starts afresh.
-func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, p prepared, household payments.Customer) (CheckoutResult, error) {
-	if s.gateway == nil {
-		return CheckoutResult{}, fmt.Errorf("%w: paid products need a payment provider", apperr.ErrNotImplemented)
-	}
-	if _, err := s.gateway.Account(ctx, req.TenantID); err != nil {
-		return CheckoutResult{}, paymentError(err)
+// The account is resolved first (no transaction is open while it is); the
+// order's transaction also reads the household's Stripe customer, so the
+// provider is called with everything it needs. When the provider fails, the
+// order is marked failed (visible, with the reason in its audit trail, its
+// claims released) and the caller gets 502: nothing is left half-made and a
+// retry starts afresh.
+func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, c checked) (CheckoutResult, error) {
+	acct, err := s.account(ctx, req.TenantID)
+	if err != nil {
+		return CheckoutResult{}, err
 	}
 	ctx, changes := Track(ctx)
-	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
-		if err := insertOrder(ctx, tx, req.TenantID, &p.order, p.claims); err != nil {
+	var p placed
+	var stripeCustomer string
+	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) (err error) {
+		if p, err = s.place(ctx, tx, req, c, "checkout started"); err != nil {
 			return err
 		}
-		return recordEvent(ctx, tx, req.TenantID, p.order.ID, "buyer", nil, StatusPending, "checkout started")
+		stripeCustomer, err = payments.KnownCustomer(ctx, tx, req.TenantID, acct, p.household.ID)
+		return err
 	})
 	if err := s.publish(changes, err); err != nil {
 		return CheckoutResult{}, err
 	}
 	success, cancel := returnURLs(req)
 	sess, err := s.gateway.StartCheckout(ctx, payments.StartRequest{TenantID: req.TenantID, TenantSlug: req.TenantSlug,
-		OrderID: p.order.ID, Household: household, Amount: p.order.AmountCents, Currency: p.order.Currency,
-		Product: p.product.Name, SuccessURL: success, CancelURL: cancel})
+		OrderID: p.order.ID, Amount: p.order.AmountCents, Currency: p.order.Currency, Product: c.product.Name,
+		Household:  payments.Customer{ID: p.household.ID, Name: p.household.Name, Email: p.household.Email},
+		SuccessURL: success, CancelURL: cancel, Account: acct, CustomerID: stripeCustomer})
 	if err != nil {
 		s.failOrder(req.TenantID, p.order.ID, "payment provider failed: "+err.Error())
 		return CheckoutResult{}, paymentError(err)

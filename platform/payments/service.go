@@ -113,19 +113,37 @@ type Customer struct {
 // idempotency key derived from the household and the account, so even two
 // concurrent first checkouts make one customer.
 func (s *Service) EnsureCustomer(ctx context.Context, tenantID uuid.UUID, acct Account, c Customer) (string, error) {
-	ref := acct.Ref()
 	var id string
-	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT stripe_customer_id FROM stripe_customers
-			WHERE tenant_id = $1 AND customer_id = $2 AND account_ref = $3`, tenantID, c.ID, ref).Scan(&id)
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		id, err = KnownCustomer(ctx, tx, tenantID, acct, c.ID)
+		return err
 	})
-	if err == nil {
-		return id, nil
+	if err != nil || id != "" {
+		return id, err
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+	return s.createCustomer(ctx, tenantID, acct, c)
+}
+
+// KnownCustomer returns the household's stored Stripe customer on acct, or
+// "" when it has none yet, inside the caller's tenant transaction (a
+// checkout reads it in the transaction that places its order).
+func KnownCustomer(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, acct Account, householdID uuid.UUID) (string, error) {
+	var id string
+	err := tx.QueryRow(ctx, `SELECT stripe_customer_id FROM stripe_customers
+		WHERE tenant_id = $1 AND customer_id = $2 AND account_ref = $3`, tenantID, householdID, acct.Ref()).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
 		return "", fmt.Errorf("read stripe customer: %w", err)
 	}
-	id, err = s.provider.CreateCustomer(ctx, acct, CustomerRequest{
+	return id, nil
+}
+
+// createCustomer creates the household's customer on acct and stores it.
+func (s *Service) createCustomer(ctx context.Context, tenantID uuid.UUID, acct Account, c Customer) (string, error) {
+	ref := acct.Ref()
+	id, err := s.provider.CreateCustomer(ctx, acct, CustomerRequest{
 		IdempotencyKey: "customer:" + tenantID.String() + ":" + c.ID.String() + ":" + ref,
 		HouseholdID:    c.ID.String(), TenantID: tenantID.String(), Name: c.Name, Email: c.Email})
 	if err != nil {

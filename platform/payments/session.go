@@ -21,6 +21,12 @@ type StartRequest struct {
 	// origin). Empty ones fall back to the service's public URL.
 	SuccessURL string
 	CancelURL  string
+	// Account, when its Mode is set, is the tenant's account as the caller
+	// already resolved it (else StartCheckout resolves it).
+	Account Account
+	// CustomerID is the household's Stripe customer on Account when the
+	// caller already read it (KnownCustomer); "" creates one on first use.
+	CustomerID string
 }
 
 // StartCheckout resolves the tenant's account, reuses or creates the
@@ -28,13 +34,19 @@ type StartRequest struct {
 // deterministic idempotency key "checkout-session:<order id>" (a retry of
 // the same order never makes a second session).
 func (s *Service) StartCheckout(ctx context.Context, req StartRequest) (Session, error) {
-	acct, err := s.Account(ctx, req.TenantID)
-	if err != nil {
-		return Session{}, err
+	acct := req.Account
+	if acct.Mode == "" {
+		var err error
+		if acct, err = s.Account(ctx, req.TenantID); err != nil {
+			return Session{}, err
+		}
 	}
-	customerID, err := s.EnsureCustomer(ctx, req.TenantID, acct, req.Household)
-	if err != nil {
-		return Session{}, err
+	customerID := req.CustomerID
+	if customerID == "" {
+		var err error
+		if customerID, err = s.createCustomer(ctx, req.TenantID, acct, req.Household); err != nil {
+			return Session{}, err
+		}
 	}
 	if req.SuccessURL == "" {
 		req.SuccessURL = s.cfg.PublicURL + "/?checkout=success&order_id=" + req.OrderID.String()
