@@ -288,6 +288,8 @@ func TestStripeCustomerAcrossKeyRoll(t *testing.T) {
 		if _, err := su.conn.Exec(t.Context(), `UPDATE stripe_settings SET own_account_id = NULL WHERE tenant_id = $1`, l.ID); err != nil {
 			t.Fatal(err)
 		}
+		// A new process (the account is cached for a while in each).
+		e.app = buildApp(t, withPayments(testBox(t), payments.NewStripe(rec.URL)))
 		checkout("Fourth kit")
 		sum := sha256.Sum256([]byte(keys[2]))
 		c := creates()

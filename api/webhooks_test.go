@@ -675,3 +675,27 @@ func TestRefundRacingThePayment(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookSecretRotatedOnAnotherReplica(t *testing.T) {
+	a := newEnv(t)
+	b := &env{t: t, app: buildApp(t, nil)} // a second replica over the same database
+	l := a.hookLeague()
+	ev := func() stripeEvent {
+		return stripeEvent{ID: newEventID(), Type: "customer.created", Object: map[string]any{"id": "cus_x", "object": "customer"}}
+	}
+	// Replica a has the account cached with the first secret.
+	if r := a.deliver(l.Hook, ev(), l.Keys.WebhookSecret); r.Status != 200 {
+		t.Fatalf("first delivery: %d %s", r.Status, r.Body)
+	}
+	rotated := b.ownKeys(l.league)
+	t.Run("an event signed with the new secret is taken by the replica that cached the old one", func(t *testing.T) {
+		if r := a.deliver(l.Hook, ev(), rotated.WebhookSecret); r.Status != 200 {
+			t.Errorf("status %d, want 200: %s", r.Status, r.Body)
+		}
+	})
+	t.Run("the old secret is refused once the new one is read", func(t *testing.T) {
+		if r := a.deliver(l.Hook, ev(), l.Keys.WebhookSecret); r.Status != 400 {
+			t.Errorf("status %d, want 400: %s", r.Status, r.Body)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,7 +38,20 @@ type Service struct {
 	box      *secrets.Box
 	provider Provider
 	cfg      Config
+	accounts sync.Map // tenant id -> cachedAccount
 }
+
+// cachedAccount is a tenant's account as last read, for accountTTL: a
+// checkout or a webhook does not read and decrypt the settings each time.
+// This replica's own PutSettings drops it at once; another replica's is
+// seen within accountTTL (a webhook whose signature fails against a cached
+// secret is checked again against the stored one).
+type cachedAccount struct {
+	acct    Account
+	expires time.Time
+}
+
+const accountTTL = 30 * time.Second
 
 // NewService returns the payments service.
 func NewService(d *db.DB, box *secrets.Box, p Provider, cfg Config) *Service {
@@ -62,6 +76,26 @@ func (s *Service) Account(ctx context.Context, tenantID uuid.UUID) (Account, err
 	if s.cfg.Sandbox {
 		return Account{Mode: ModeSandbox, WebhookSecret: s.cfg.SandboxWebhookSecret}, nil
 	}
+	if v, ok := s.accounts.Load(tenantID); ok && time.Now().Before(v.(cachedAccount).expires) {
+		return v.(cachedAccount).acct, nil
+	}
+	acct, err := s.loadAccount(ctx, tenantID)
+	if err == nil {
+		s.accounts.Store(tenantID, cachedAccount{acct: acct, expires: time.Now().Add(accountTTL)})
+	}
+	return acct, err
+}
+
+// FreshAccount is Account read from the database, never from the cache.
+func (s *Service) FreshAccount(ctx context.Context, tenantID uuid.UUID) (Account, error) {
+	s.forgetAccount(tenantID)
+	return s.Account(ctx, tenantID)
+}
+
+func (s *Service) forgetAccount(tenantID uuid.UUID) { s.accounts.Delete(tenantID) }
+
+// loadAccount reads and decrypts the tenant's settings.
+func (s *Service) loadAccount(ctx context.Context, tenantID uuid.UUID) (Account, error) {
 	var mode string
 	var keyEnc, whEnc []byte
 	var accountID, ownAccountID *string

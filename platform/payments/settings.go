@@ -69,6 +69,7 @@ func (in SettingsInput) check(s *Service) []apperr.FieldError {
 // must be one connected to the platform. Stripe refusing is a 422 on the
 // field, Stripe failing a 502; either way nothing is stored.
 func (s *Service) PutSettings(ctx context.Context, tenantID uuid.UUID, in SettingsInput) error {
+	defer s.forgetAccount(tenantID)
 	if f := in.check(s); len(f) > 0 {
 		return &apperr.Invalid{Detail: "the Stripe settings are invalid", Fields: f}
 	}

@@ -80,6 +80,13 @@ func (h *Handler) Tenant(ctx context.Context, tenantID uuid.UUID, payload []byte
 		return Result{TenantID: tenantID, Outcome: OutcomeError}, err
 	}
 	event, err := verify(payload, signature, acct.WebhookSecret)
+	if errors.Is(err, ErrBadSignature) {
+		// The account may be cached from before another replica stored a
+		// new webhook secret: check once more against the stored one.
+		if fresh, ferr := h.payments.FreshAccount(ctx, tenantID); ferr == nil && fresh.WebhookSecret != acct.WebhookSecret {
+			event, err = verify(payload, signature, fresh.WebhookSecret)
+		}
+	}
 	if err != nil {
 		return Result{TenantID: tenantID, Outcome: OutcomeInvalidSignature}, err
 	}
