@@ -72,3 +72,26 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
 }
+
+// BenchmarkCheck is the limit check alone on 1 MiB documents: a valid one
+// (walked to the end) and hostile ones (refused at their first excess).
+func BenchmarkCheck(b *testing.B) {
+	const size = 1 << 20
+	valid := `{"a":[` + strings.TrimSuffix(strings.Repeat(`"`+strings.Repeat("x", 1000)+`",`, size/1003), ",") + `]}`
+	docs := map[string]string{
+		"valid-long-strings": strings.Replace(valid, `"a":[`, `"a":[`, 1),
+		"empty-objects":      "[" + strings.TrimSuffix(strings.Repeat("{},", size/3), ",") + "]",
+		"long-number":        `{"n":` + strings.Repeat("9", size) + `}`,
+	}
+	for name, doc := range docs {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			b.ReportAllocs()
+			lim := jsonlimit.Default
+			lim.MaxMembers = 2000
+			for b.Loop() {
+				_ = jsonlimit.Check([]byte(doc), lim)
+			}
+		})
+	}
+}
