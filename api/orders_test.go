@@ -339,8 +339,8 @@ func TestOrderDetailAndCancel(t *testing.T) {
 		key    string
 		status int
 	}{
-		{"a paid order cannot be canceled", paid, l.Admin, 409},
 		{"a manager may not cancel", pending, l.Manager, 403},
+		{"a manager may not cancel a free order either", paid, l.Manager, 403},
 		{"an unknown order is 404", uuid.NewString(), l.Admin, 404},
 		{"a malformed id is 404", "nope", l.Admin, 404},
 	}
@@ -384,6 +384,31 @@ func TestOrderDetailAndCancel(t *testing.T) {
 		o := e.buy(l, zedToken, home, "", jerseyData(9))
 		if o["status"] != "paid" {
 			t.Errorf("order %v", o)
+		}
+	})
+
+	t.Run("a free paid order is canceled by staff, recorded with the key, and gives back its number", func(t *testing.T) {
+		_, yanToken, _ := e.householdWithEmail(l, "cancel-yan@example.com", "Yan")
+		taken := e.must(409, "POST", l.Base+"/checkout", map[string]any{"registration_token": yanToken, "product_id": home, "custom_data": jerseyData(5)})
+		if !slices.Equal(taken.Fields(), []string{"/custom_data/jersey_number"}) {
+			t.Fatalf("before the cancel: %s", taken.Body)
+		}
+		o := e.must(200, "POST", orderPath(paid)+"/cancel", nil, bearer(l.Admin)...).JSON()
+		events := o["events"].([]any)
+		last := events[len(events)-1].(map[string]any)
+		if o["status"] != "canceled" || last["from"] != "paid" || last["to"] != "canceled" || last["actor"] != "staff:admin" {
+			t.Fatalf("order %v, last event %v", o["status"], last)
+		}
+		e.must(201, "POST", l.Base+"/checkout", map[string]any{"registration_token": yanToken, "product_id": home,
+			"custom_data": jerseyData(5)})
+	})
+
+	t.Run("an imported paid order is canceled too", func(t *testing.T) {
+		imported := e.importLegacy(svc, l, legacyRow{Email: "cancel-ann@example.com", First: "Ann", Last: "Doe", ProductID: kit,
+			Status: "paid", CustomData: jerseyData(11)})[0]
+		o := e.must(200, "POST", orderPath(imported)+"/cancel", nil, bearer(l.Admin)...).JSON()
+		if o["status"] != "canceled" {
+			t.Errorf("status %v, want canceled", o["status"])
 		}
 	})
 }

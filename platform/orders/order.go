@@ -29,7 +29,9 @@ const (
 // goes backwards; a late or duplicate event finds no edge and is a no-op.
 var transitions = map[Status][]Status{
 	StatusPending:           {StatusPaid, StatusFailed, StatusExpired, StatusCanceled},
-	StatusPaid:              {StatusPartiallyRefunded, StatusRefunded},
+	// paid -> canceled only for an order with no card payment behind it
+	// (free or imported): Cancel checks that.
+	StatusPaid:              {StatusPartiallyRefunded, StatusRefunded, StatusCanceled},
 	StatusPartiallyRefunded: {StatusPartiallyRefunded, StatusRefunded},
 }
 

@@ -151,6 +151,7 @@ func TestCanTransition(t *testing.T) {
 		{orders.StatusPending, orders.StatusCanceled}:                    true,
 		{orders.StatusPaid, orders.StatusPartiallyRefunded}:              true,
 		{orders.StatusPaid, orders.StatusRefunded}:                       true,
+		{orders.StatusPaid, orders.StatusCanceled}:                       true, // no card payment only (Cancel checks)
 		{orders.StatusPartiallyRefunded, orders.StatusPartiallyRefunded}: true,
 		{orders.StatusPartiallyRefunded, orders.StatusRefunded}:          true,
 	}

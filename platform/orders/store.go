@@ -133,11 +133,15 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 		if o, err = getTx(ctx, tx, tenantID, id, true); err != nil {
 			return err
 		}
-		if o.Status != StatusPending {
-			return &apperr.Conflict{Detail: fmt.Sprintf("only a pending order can be canceled; this one is %s", o.Status)}
-		}
 		detail := "canceled by staff"
-		if o.StripeCheckoutSessionID != nil && s.gateway != nil {
+		switch {
+		case o.Status == StatusPaid && o.noCardPayment():
+			detail += ": no card payment behind it (a free or imported order)"
+		case o.Status != StatusPending:
+			return &apperr.Conflict{Detail: fmt.Sprintf("only a pending order, or a paid one with no card payment "+
+				"(free or imported), can be canceled; this one is %s%s", o.Status, refundHint(o))}
+		}
+		if o.Status == StatusPending && o.StripeCheckoutSessionID != nil && s.gateway != nil {
 			if acctErr != nil {
 				return acctErr
 			}
@@ -162,6 +166,19 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 		err = &apperr.Conflict{Detail: "the order was paid meanwhile; refund it instead", OrderID: o.ID.String()}
 	}
 	return o, err
+}
+
+// noCardPayment reports whether nothing was paid by card for o: a free
+// order, or one imported from the league's old system.
+func (o Order) noCardPayment() bool {
+	return o.StripePaymentIntentID == nil && o.StripeCheckoutSessionID == nil && o.AmountRefundedCents == 0
+}
+
+func refundHint(o Order) string {
+	if o.Status == StatusPaid || o.Status == StatusPartiallyRefunded {
+		return "; refund it instead"
+	}
+	return ""
 }
 
 // BySession returns the tenant's order paid through checkout session id, or
