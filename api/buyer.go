@@ -60,6 +60,9 @@ func validIdempotencyKey(key string) bool {
 }
 
 func (s *Server) householdOrders(c *fiber.Ctx) error {
+	if err := noFilters(c); err != nil {
+		return err
+	}
 	t := tenants.From(c)
 	household, err := s.deps.Customers.ByToken(c.UserContext(), t.ID, c.Get("X-Registration-Token"))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,6 +127,27 @@ func pathID(c *fiber.Ctx) (uuid.UUID, error) {
 type query struct {
 	c      *fiber.Ctx
 	fields []apperr.FieldError
+}
+
+// only refuses every query parameter not in names, as the contract says:
+// a misspelt or unknown filter is a 400, never silently ignored.
+func (q *query) only(names ...string) {
+	q.c.Request().URI().QueryArgs().VisitAll(func(key, _ []byte) {
+		k := string(key)
+		if !slices.Contains(names, k) {
+			if len(k) > 64 {
+				k = k[:64] + "…"
+			}
+			q.fail(k, "is not a filter of this list")
+		}
+	})
+}
+
+// noFilters refuses any query parameter on a list that takes none.
+func noFilters(c *fiber.Ctx) error {
+	q := &query{c: c}
+	q.only()
+	return q.err()
 }
 
 func (q *query) fail(name, msg string) {

@@ -19,6 +19,9 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 }
 
 func (s *Server) listKeys(c *fiber.Ctx) error {
+	if err := noFilters(c); err != nil {
+		return err
+	}
 	keys, err := s.deps.Tenants.Keys().List(c.UserContext(), tenants.From(c).ID)
 	if err != nil {
 		return err

@@ -21,8 +21,9 @@ import (
 const exportTimeout = 10 * time.Minute
 
 // orderFilter reads the listing's query parameters, reporting every bad one.
-func (s *Server) orderFilter(c *fiber.Ctx) (orders.Filter, error) {
+func (s *Server) orderFilter(c *fiber.Ctx, params ...string) (orders.Filter, error) {
 	q := &query{c: c}
+	q.only(params...)
 	f := orders.Filter{
 		Status:      orders.Status(c.Query("status")),
 		Category:    c.Query("category"),
@@ -47,8 +48,12 @@ func (s *Server) orderFilter(c *fiber.Ctx) (orders.Filter, error) {
 	return f, q.err()
 }
 
+// orderFilters are the query parameters that filter the orders list and
+// the CSV export.
+var orderFilters = []string{"status", "category", "type", "product_id", "player_id", "customer_id", "created_from", "created_to"}
+
 func (s *Server) listOrders(c *fiber.Ctx) error {
-	f, err := s.orderFilter(c)
+	f, err := s.orderFilter(c, append(orderFilters, "limit", "cursor")...)
 	if err != nil {
 		return err
 	}
@@ -90,7 +95,7 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 // The download may last as long as the client keeps reading, up to
 // exportTimeout (see exportWriter).
 func (s *Server) exportOrders(c *fiber.Ctx) error {
-	f, err := s.orderFilter(c)
+	f, err := s.orderFilter(c, append(orderFilters, "cursor")...) // a cursor gets its own message below
 	if err != nil {
 		return err
 	}

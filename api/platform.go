@@ -19,6 +19,9 @@ func (s *Server) createTenant(c *fiber.Ctx) error {
 }
 
 func (s *Server) listTenants(c *fiber.Ctx) error {
+	if err := noFilters(c); err != nil {
+		return err
+	}
 	list, err := s.deps.Tenants.List(c.UserContext())
 	if err != nil {
 		return err

@@ -30,6 +30,11 @@ func (s *Server) listProductTypes(c *fiber.Ctx) error {
 // productFilter reads ?active=&category=&type= (active defaults to all).
 func productFilter(c *fiber.Ctx, activeParam bool) (catalog.Filter, error) {
 	q := &query{c: c}
+	if activeParam {
+		q.only("active", "category", "type")
+	} else {
+		q.only("category", "type")
+	}
 	f := catalog.Filter{Category: c.Query("category"), Type: c.Query("type")}
 	if activeParam {
 		switch c.Query("active", "all") {

@@ -2,9 +2,11 @@ package orders
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
@@ -41,22 +43,52 @@ const (
 	MaxLimit     = 200
 )
 
-// cursor is the keyset position after which the next page starts.
+// cursor is the keyset position after which the next page starts, and the
+// filters it was issued for (a digest; empty for an unfiltered listing), so
+// a cursor reused with other filters is refused rather than answered with
+// a page of another listing.
 type cursor struct {
 	CreatedAt time.Time `json:"t"`
 	ID        uuid.UUID `json:"i"`
+	Filters   string    `json:"f,omitempty"`
 }
 
-// CursorAfter returns the cursor of the page that starts after o: what a
-// listing returns as next_cursor when o ends a page.
-func CursorAfter(o Order) string { return encodeCursor(o) }
+// CursorAfter returns the cursor of the unfiltered listing's page that
+// starts after o: what it returns as next_cursor when o ends a page.
+func CursorAfter(o Order) string { return Filter{}.encodeCursor(o) }
 
-func encodeCursor(o Order) string {
-	b, _ := json.Marshal(cursor{CreatedAt: o.CreatedAt, ID: o.ID})
+func (f Filter) encodeCursor(o Order) string {
+	b, _ := json.Marshal(cursor{CreatedAt: o.CreatedAt, ID: o.ID, Filters: f.digest()})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string) (cursor, error) {
+// digest names the filter's conditions (not its limit or cursor); "" for
+// none.
+func (f Filter) digest() string {
+	parts := []string{string(f.Status), f.Category, f.Type, uuidText(f.ProductID), uuidText(f.PlayerID),
+		uuidText(f.CustomerID), timeText(f.CreatedFrom), timeText(f.CreatedTo)}
+	if strings.Join(parts, "") == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
+}
+
+func uuidText(id *uuid.UUID) string {
+	if id == nil {
+		return ""
+	}
+	return id.String()
+}
+
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func (f Filter) decodeCursor(s string) (cursor, error) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err == nil {
@@ -64,6 +96,10 @@ func decodeCursor(s string) (cursor, error) {
 	}
 	if err != nil || c.ID == uuid.Nil || c.CreatedAt.IsZero() {
 		return cursor{}, &apperr.BadRequest{Detail: "bad cursor", Fields: apperr.Field("query:cursor", "is not a cursor this API returned")}
+	}
+	if c.Filters != f.digest() {
+		return cursor{}, &apperr.BadRequest{Detail: "bad cursor",
+			Fields: apperr.Field("query:cursor", "was issued for other filters: repeat the filters of the page it came from")}
 	}
 	return c, nil
 }
@@ -112,7 +148,7 @@ func (s *Service) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page,
 	q := f.where(sq.Select(orderCols).From("orders o"), tenantID).
 		OrderBy("o.created_at DESC", "o.id DESC").Limit(uint64(f.Limit + 1)).PlaceholderFormat(sq.Dollar)
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor)
+		c, err := f.decodeCursor(f.Cursor)
 		if err != nil {
 			return Page{}, err
 		}
@@ -136,7 +172,7 @@ func (s *Service) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page,
 	}
 	if len(page.Data) > f.Limit {
 		page.Data = page.Data[:f.Limit]
-		next := encodeCursor(page.Data[f.Limit-1])
+		next := f.encodeCursor(page.Data[f.Limit-1])
 		page.NextCursor = &next
 	}
 	return page, nil
