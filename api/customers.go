@@ -42,3 +42,34 @@ func (s *Server) rotateToken(c *fiber.Ctx) error {
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"registration_token": token})
 }
+
+func (s *Server) listCustomers(c *fiber.Ctx) error {
+	q := &query{c: c}
+	q.only("email", "q", "limit", "cursor")
+	f := customers.Filter{Email: c.Query("email"), Q: c.Query("q"), Limit: q.limit(customers.DefaultLimit, customers.MaxLimit),
+		Cursor: c.Query("cursor")}
+	if err := q.err(); err != nil {
+		return err
+	}
+	page, err := s.deps.Customers.List(c.UserContext(), tenants.From(c).ID, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) addPlayer(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in customers.PlayerInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	p, err := s.deps.Customers.AddPlayer(c.UserContext(), tenants.From(c).ID, id, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(p)
+}

@@ -208,3 +208,69 @@ func TestRotateRegistrationToken(t *testing.T) {
 		e.must(404, "POST", l.Base+"/admin/customers/nope/registration-token", nil, bearer(l.Manager)...)
 	})
 }
+
+func TestFindingAFamily(t *testing.T) {
+	e := newEnv(t)
+	l, other := e.newLeague(), e.newLeague()
+	lee, _, _ := e.householdWithEmail(l, "Lee.Family@example.com", "Sam")
+	_, _, _ = e.householdWithEmail(l, "chen@example.com", "Zoé")
+	e.householdWithEmail(other, "lee.family@example.com", "Sam")
+	find := func(query string) []string {
+		t.Helper()
+		r := e.must(200, "GET", l.Base+"/admin/customers?"+query, nil, bearer(l.Viewer)...).JSON()
+		var out []string
+		for _, c := range r["data"].([]any) {
+			out = append(out, c.(map[string]any)["email"].(string))
+		}
+		return out
+	}
+	t.Run("by email, exactly and without regard to case, in this league only", func(t *testing.T) {
+		if got := find("email=lee.family@EXAMPLE.com"); !slices.Equal(got, []string{"Lee.Family@example.com"}) {
+			t.Errorf("found %v", got)
+		}
+	})
+	t.Run("by a player's name, as a substring without regard to case", func(t *testing.T) {
+		if got := find("q=zo%C3%A9"); !slices.Equal(got, []string{"chen@example.com"}) {
+			t.Errorf("found %v", got)
+		}
+	})
+	t.Run("a search string is matched literally, not as a pattern", func(t *testing.T) {
+		if got := find("q=%25"); len(got) != 0 {
+			t.Errorf("q=%% found %v", got)
+		}
+	})
+	t.Run("all households, newest first, a page at a time", func(t *testing.T) {
+		r := e.must(200, "GET", l.Base+"/admin/customers?limit=1", nil, bearer(l.Viewer)...).JSON()
+		next, _ := r["next_cursor"].(string)
+		if len(r["data"].([]any)) != 1 || next == "" {
+			t.Fatalf("page %v", r)
+		}
+		r2 := e.must(200, "GET", l.Base+"/admin/customers?limit=1&cursor="+next, nil, bearer(l.Viewer)...).JSON()
+		if got := r2["data"].([]any)[0].(map[string]any)["email"]; got != "Lee.Family@example.com" {
+			t.Errorf("second page %v", got)
+		}
+		e.must(400, "GET", l.Base+"/admin/customers?limit=1&q=lee&cursor="+next, nil, bearer(l.Viewer)...)
+	})
+	t.Run("a player added to an existing household can check out", func(t *testing.T) {
+		p := e.must(201, "POST", l.Base+"/admin/customers/"+lee+"/players", map[string]any{"first_name": " Kim ", "last_name": "Lee"},
+			bearer(l.Manager)...).JSON()
+		if p["first_name"] != "Kim" || p["id"] == "" {
+			t.Fatalf("player %v", p)
+		}
+		c := e.must(200, "GET", l.Base+"/admin/customers/"+lee, nil, bearer(l.Viewer)...).JSON()
+		if n := len(c["players"].([]any)); n != 2 {
+			t.Errorf("%d players, want 2", n)
+		}
+		e.must(403, "POST", l.Base+"/admin/customers/"+lee+"/players", map[string]any{"first_name": "A", "last_name": "B"}, bearer(l.Viewer)...)
+		e.must(422, "POST", l.Base+"/admin/customers/"+lee+"/players", map[string]any{"first_name": "", "last_name": "B"}, bearer(l.Manager)...)
+	})
+	t.Run("a household takes at most 20 players, even when added concurrently", func(t *testing.T) {
+		statuses := parallel(30, func(i int) int {
+			return e.do("POST", l.Base+"/admin/customers/"+lee+"/players", map[string]any{"first_name": fmt.Sprintf("P%d", i),
+				"last_name": "Lee"}, bearer(l.Manager)...).Status
+		})
+		if statuses[201] != 18 || statuses[422] != 12 {
+			t.Errorf("statuses %v, want 18 created and 12 refused", statuses)
+		}
+	})
+}

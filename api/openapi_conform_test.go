@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"github.com/google/uuid"
 	"mime"
 	"net/url"
 	"strconv"
@@ -155,6 +156,10 @@ func TestOpenAPIResponsesConform(t *testing.T) {
 		players = append(players, p.(map[string]any)["id"].(string))
 	}
 	k.call(200, "GET", A+"/customers/{id}", a+"/customers/"+cid, nil, viewer...)
+	k.call(200, "GET", A+"/customers", a+"/customers?q=doe&limit=1", nil, viewer...)
+	k.call(400, "GET", A+"/customers", a+"/customers?name=doe", nil, viewer...)
+	k.call(201, "POST", A+"/customers/{id}/players", a+"/customers/"+cid+"/players", map[string]any{"first_name": "Sam", "last_name": "Doe"}, manager...)
+	k.call(404, "POST", A+"/customers/{id}/players", a+"/customers/"+uuid.NewString()+"/players", map[string]any{"first_name": "Sam", "last_name": "Doe"}, manager...)
 	token := k.call(201, "POST", A+"/customers/{id}/registration-token", a+"/customers/"+cid+"/registration-token", nil, manager...).JSON()["registration_token"].(string)
 
 	k.call(200, "GET", T+"/products", b+"/products", nil)
