@@ -28,7 +28,7 @@ const (
 // transitions is the state machine: from -> allowed targets. Nothing ever
 // goes backwards; a late or duplicate event finds no edge and is a no-op.
 var transitions = map[Status][]Status{
-	StatusPending:           {StatusPaid, StatusFailed, StatusExpired, StatusCanceled},
+	StatusPending: {StatusPaid, StatusFailed, StatusExpired, StatusCanceled},
 	// paid -> canceled only for an order with no card payment behind it
 	// (free or imported): Cancel checks that.
 	StatusPaid:              {StatusPartiallyRefunded, StatusRefunded, StatusCanceled},
