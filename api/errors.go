@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/db"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -21,8 +22,9 @@ type Problem struct {
 }
 
 // problemFor is the one mapping from errors to HTTP: domain sentinels and
-// types from apperr, Fiber's own errors, and anything else as an opaque 500
-// (logged, never shown).
+// types from apperr, a database that cannot be reached now (db.ErrUnavailable:
+// 503, so clients retry), Fiber's own errors, and anything else as an opaque
+// 500 (logged, never shown).
 func problemFor(err error) Problem {
 	var (
 		bad      *apperr.BadRequest
@@ -58,7 +60,7 @@ func problemFor(err error) Problem {
 		return Problem{Type: "/problems/unsupported-media-type", Title: "Unsupported media type", Status: 415,
 			Detail: "request bodies are taken only as sent, not compressed",
 			Errors: apperr.Field("header:Content-Encoding", "must be absent or identity")}
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, db.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return Problem{Type: "/problems/unavailable", Title: "Service unavailable", Status: 503, Detail: "try again"}
 	case errors.As(err, &fe):
 		return Problem{Type: "/problems/http", Title: fiberTitle(fe), Status: fe.Code, Detail: fe.Message}

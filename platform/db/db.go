@@ -44,20 +44,22 @@ func (d *DB) Close() { d.Pool.Close() }
 
 // InTenant runs fn in a transaction scoped to tenantID: app.tenant_id is set
 // for the transaction only, so row-level security admits that tenant's rows
-// and no others. The transaction commits when fn returns nil.
+// and no others. The transaction commits when fn returns nil. A database
+// that cannot be reached makes the error an ErrUnavailable (see Translate).
 func (d *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
+	return Translate(pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, tenantID.String()); err != nil {
 			return fmt.Errorf("set tenant: %w", err)
 		}
 		return fn(tx)
-	})
+	}))
 }
 
 // InPlatform runs fn in a transaction without tenant context: only the
-// platform's own tables (tenants) are visible in it.
+// platform's own tables (tenants) are visible in it. Errors are translated
+// as InTenant's are.
 func (d *DB) InPlatform(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, d.Pool, fn)
+	return Translate(pgx.BeginFunc(ctx, d.Pool, fn))
 }
 
 // Constraint returns the name of the unique or foreign-key constraint that
