@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -58,16 +57,20 @@ func paymentError(err error) error {
 // checkoutPaid places a pending order, then creates its Checkout Session.
 // When the provider fails, the order is marked failed (visible, with the
 // reason in its audit trail, its claims released) and the caller gets 502:
-// nothing is left half-made and a retry starts afresh.
+// nothing is left half-made and a retry starts afresh. When the session was
+// created but cannot be stored (the database failed), the caller gets the
+// database's error and the order is abandoned the same way once the
+// database answers again, its session expired first (see abandon).
 func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, p prepared, household payments.Customer) (CheckoutResult, error) {
 	if s.gateway == nil {
 		return CheckoutResult{}, fmt.Errorf("%w: paid products need a payment provider", apperr.ErrNotImplemented)
 	}
-	if _, err := s.gateway.Account(ctx, req.TenantID); err != nil {
+	acct, err := s.gateway.Account(ctx, req.TenantID)
+	if err != nil {
 		return CheckoutResult{}, paymentError(err)
 	}
 	ctx, changes := Track(ctx)
-	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
+	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
 		if err := insertOrder(ctx, tx, req.TenantID, &p.order, p.claims); err != nil {
 			return err
 		}
@@ -81,7 +84,7 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, p prepa
 		OrderID: p.order.ID, Household: household, Amount: p.order.AmountCents, Currency: p.order.Currency,
 		Product: p.product.Name, SuccessURL: success, CancelURL: cancel})
 	if err != nil {
-		s.failOrder(req.TenantID, p.order.ID, "payment provider failed: "+err.Error())
+		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, detail: "payment provider failed: " + err.Error()})
 		return CheckoutResult{}, paymentError(err)
 	}
 	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
@@ -95,6 +98,8 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, p prepa
 		return completeIdempotency(ctx, tx, req, o.ID)
 	})
 	if err != nil {
+		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, session: &sess,
+			detail: "its checkout session could not be stored; the session was expired so it cannot be paid"})
 		return CheckoutResult{}, err
 	}
 	return CheckoutResult{Order: p.order, CheckoutURL: p.order.CheckoutURL}, nil
@@ -146,19 +151,4 @@ func returnURLs(req CheckoutRequest) (success, cancel string) {
 		}
 	}
 	return success, cancel
-}
-
-// failOrder marks a pending order failed on a fresh context (the request's
-// may be gone), logging rather than losing a failure to do so.
-func (s *Service) failOrder(tenantID, orderID uuid.UUID, detail string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ctx, changes := Track(ctx)
-	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		_, err := MarkFailed(ctx, tx, tenantID, orderID, "system", detail)
-		return err
-	})
-	if err := s.publish(changes, err); err != nil {
-		s.log.Error("mark order failed", "order_id", orderID, "err", err)
-	}
 }
