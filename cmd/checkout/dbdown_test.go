@@ -37,7 +37,7 @@ func TestPostgresStoppedMidLoad(t *testing.T) {
 		"CHECKOUT_STRIPE_API_URL="+stripeURL, "CHECKOUT_ENCRYPTION_KEY="+base64.StdEncoding.EncodeToString(make([]byte, 32)))
 	lg := ddSetup(t, s)
 	ld := newDDLoad(s, lg, pg.port)
-	ld.start()
+	ld.start(t)
 	ld.waitUp(t, 20)
 
 	for _, mode := range []string{"fast", "immediate"} {
@@ -97,6 +97,7 @@ func ddOutage(t *testing.T, s *server, pg *pgCluster, ld *ddLoad, mode string) {
 	pg.start(t)
 	ddWaitStatus(t, s, "/readyz", 200, 30*time.Second)
 	ld.phase.Store(phaseUp)
+	ld.probeCheckout(t)
 	ld.waitUp(t, 30)
 	select {
 	case <-s.exited:
@@ -174,6 +175,7 @@ const (
 	ddProducts  = 16 // free numbered jerseys, numbers 0..99 each
 	ddPerHouse  = 20 // players per household
 	ddPriced    = 40 // priced orders settled by webhooks during the load
+	ddProbes    = 2  // buyers kept for a checkout after each outage
 	ddKitConfig = `{"top_sizes":["YM"],"bottom_sizes":["YM"],"number_required":false}`
 )
 
@@ -276,9 +278,14 @@ type ddLoad struct {
 	checkouts chan int      // buyer indexes
 	events    chan ddEvent  // deliveries
 	stopFeed  chan struct{} // closed by finish
+	fedAll    chan struct{} // closed when the feeder has stopped
 	quit      chan struct{} // closed once everything fed is settled
 	wg        sync.WaitGroup
-	fed       atomic.Int64
+
+	stopFeedOnce, quitOnce sync.Once
+	fed                    atomic.Int64
+	eventsFed              atomic.Int64
+	probes                 atomic.Int64
 
 	okUp, down503, down503Events atomic.Int64
 
@@ -297,8 +304,22 @@ type ddEvent struct {
 
 func newDDLoad(s *server, lg *ddLeague, pgPort int) *ddLoad {
 	return &ddLoad{s: s, lg: lg, pgPort: pgPort, checkouts: make(chan int, len(lg.buyers)),
-		events: make(chan ddEvent, 2*len(lg.pending)), stopFeed: make(chan struct{}), quit: make(chan struct{}),
+		events: make(chan ddEvent, 2*len(lg.pending)), stopFeed: make(chan struct{}), fedAll: make(chan struct{}),
+		quit: make(chan struct{}),
 		done: map[int]string{}, delivered: map[int]bool{}}
+}
+
+// stopFeeding stops the feeder and waits until it has.
+func (ld *ddLoad) stopFeeding() {
+	ld.stopFeedOnce.Do(func() { close(ld.stopFeed) })
+	<-ld.fedAll
+}
+
+// stop stops the feeder and the workers and waits until they have.
+func (ld *ddLoad) stop() {
+	ld.stopFeeding()
+	ld.quitOnce.Do(func() { close(ld.quit) })
+	ld.wg.Wait()
 }
 
 func (ld *ddLoad) fail(format string, args ...any) {
@@ -309,9 +330,10 @@ func (ld *ddLoad) fail(format string, args ...any) {
 	}
 }
 
-// start runs the feeder, six checkout workers and two webhook workers.
-func (ld *ddLoad) start() {
-	ld.wg.Add(1)
+// start runs the feeder and eight workers that take checkouts and
+// deliveries as they come, until finish (or the end of the test).
+func (ld *ddLoad) start(t *testing.T) {
+	t.Cleanup(ld.stop)
 	go ld.feed()
 	for w := 0; w < 8; w++ {
 		ld.wg.Add(1)
@@ -335,11 +357,12 @@ func (ld *ddLoad) start() {
 
 // feed hands out a new checkout every 8 ms and a new event with every
 // eighth until finish, or until every buyer and event has been handed out.
+// The last ddProbes buyers are kept for ddOutage's own checkouts.
 func (ld *ddLoad) feed() {
-	defer ld.wg.Done()
+	defer close(ld.fedAll)
 	tick := time.NewTicker(8 * time.Millisecond)
 	defer tick.Stop()
-	for n := 0; n < len(ld.lg.buyers); n++ {
+	for n := 0; n < len(ld.lg.buyers)-ddProbes; n++ {
 		select {
 		case <-ld.stopFeed:
 			return
@@ -349,6 +372,7 @@ func (ld *ddLoad) feed() {
 		ld.fed.Add(1)
 		if n%eventEvery == 0 && n/eventEvery < len(ld.lg.pending) {
 			ld.events <- ddEvent{i: n / eventEvery}
+			ld.eventsFed.Add(1)
 		}
 	}
 }
@@ -447,7 +471,37 @@ func (ld *ddLoad) deliver(client *http.Client, ev ddEvent) {
 		ld.delivered[ev.i] = true
 		ld.mu.Unlock()
 		ld.events <- ddEvent{i: ev.i, dup: true}
+	default: // Stripe may redeliver an event any number of times
+		time.AfterFunc(100*time.Millisecond, func() { ld.events <- ev })
 	}
+}
+
+// probeCheckout checks out one of the buyers kept for it, as soon as
+// PostgreSQL is back: it must succeed (within a few tries, while the pool
+// finds out which of its connections died).
+func (ld *ddLoad) probeCheckout(t *testing.T) {
+	t.Helper()
+	i := len(ld.lg.buyers) - 1 - int(ld.probes.Add(1)-1)
+	b := ld.lg.buyers[i]
+	ld.fed.Add(1)
+	var last string
+	for attempt := 0; attempt < 5; attempt++ {
+		res, raw, err := ld.s.do(http.DefaultClient, "POST", ld.lg.base+"/checkout", "", map[string]any{
+			"registration_token": b.token, "product_id": b.productID, "player_id": b.playerID,
+			"custom_data": map[string]any{"jersey_number": b.number, "top_size": "YM", "bottom_size": "YM"}})
+		if err == nil && res.StatusCode == 201 {
+			var body struct{ Order struct{ ID string } }
+			_ = json.Unmarshal(raw, &body)
+			ld.settle(i, body.Order.ID)
+			return
+		}
+		last = fmt.Sprint(err)
+		if err == nil {
+			last = fmt.Sprintf("%d %s", res.StatusCode, raw)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("a checkout once PostgreSQL was back: %s", last)
 }
 
 // waitUp waits until n more requests have been answered 2xx while
@@ -466,15 +520,14 @@ func (ld *ddLoad) waitUp(t *testing.T, n int64) {
 // every event fed was processed, and stops the workers.
 func (ld *ddLoad) finish(t *testing.T) {
 	t.Helper()
-	close(ld.stopFeed)
-	defer ld.wg.Wait()
-	defer close(ld.quit)
+	ld.stopFeeding()
+	defer ld.stop()
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		ld.mu.Lock()
 		fed, done, delivered := int(ld.fed.Load()), len(ld.done), len(ld.delivered)
 		ld.mu.Unlock()
-		settled := done == fed && delivered == min(len(ld.lg.pending), (fed+eventEvery-1)/eventEvery)
-		if settled && len(ld.checkouts) == 0 && len(ld.events) == 0 {
+		settled := done == fed && delivered == int(ld.eventsFed.Load())
+		if settled && len(ld.checkouts) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
