@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/payments"
 )
 
@@ -46,8 +47,13 @@ func (s *Service) WithGateway(g Gateway) *Service {
 }
 
 // paymentError maps the provider's errors for the API: a league without an
-// account, or a provider that failed.
+// account, or a provider that failed. The payment side also reads and
+// writes the database (settings, the household's Stripe customer): when
+// that is what failed the error stays the database's.
 func paymentError(err error) error {
+	if errors.Is(err, db.ErrUnavailable) {
+		return err
+	}
 	if errors.Is(err, payments.ErrNotConfigured) {
 		return fmt.Errorf("%w: %v", apperr.ErrPaymentsNotConfigured, err)
 	}
@@ -84,7 +90,11 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, p prepa
 		OrderID: p.order.ID, Household: household, Amount: p.order.AmountCents, Currency: p.order.Currency,
 		Product: p.product.Name, SuccessURL: success, CancelURL: cancel})
 	if err != nil {
-		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, detail: "payment provider failed: " + err.Error()})
+		detail := "payment provider failed: " + err.Error()
+		if errors.Is(err, db.ErrUnavailable) {
+			detail = "the database failed before the checkout session was created"
+		}
+		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, detail: detail})
 		return CheckoutResult{}, paymentError(err)
 	}
 	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
