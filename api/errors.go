@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/db"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -22,8 +23,9 @@ type Problem struct {
 }
 
 // problemFor is the one mapping from errors to HTTP: domain sentinels and
-// types from apperr, Fiber's own errors, and anything else as an opaque 500
-// (logged, never shown).
+// types from apperr, a database that cannot be reached now (db.ErrUnavailable:
+// 503, so clients retry), Fiber's own errors, and anything else as an opaque
+// 500 (logged, never shown).
 func problemFor(err error) Problem {
 	var (
 		bad      *apperr.BadRequest
@@ -71,7 +73,7 @@ func problemFor(err error) Problem {
 	case errors.Is(err, errBodyRefused):
 		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400,
 			Detail: "this request takes no body", Errors: apperr.Field("/", "must be empty")}
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, db.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return Problem{Type: "/problems/unavailable", Title: "Service unavailable", Status: 503, Detail: "try again"}
 	case errors.As(err, &fe):
 		return Problem{Type: "/problems/http", Title: fiberTitle(fe), Status: fe.Code, Detail: fe.Message}

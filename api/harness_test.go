@@ -18,6 +18,7 @@ import (
 	"github.com/leaguepay/checkout/api"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/db/dbtest"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
@@ -67,7 +68,13 @@ func newEnv(t *testing.T) *env {
 // lower rate limit, or, through withPayments, another provider or Box).
 func buildApp(tb testing.TB, tweak func(*api.Deps)) *fiber.App {
 	tb.Helper()
-	d := dbtest.DB(tb)
+	return buildAppOn(tb, dbtest.DB(tb), tweak)
+}
+
+// buildAppOn is buildApp over d: the package's database reached another
+// way (through a proxy a test can cut).
+func buildAppOn(tb testing.TB, d *db.DB, tweak func(*api.Deps)) *fiber.App {
+	tb.Helper()
 	reg := producttypes.NewRegistry()
 	reg.Register(jersey.New(), contract.New())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -128,11 +128,11 @@ func (s *Store) Create(ctx context.Context, in NewTenant) (Tenant, error) {
 func (s *Store) List(ctx context.Context) ([]Tenant, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY slug`)
 	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
+		return nil, fmt.Errorf("list tenants: %w", db.Translate(err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) { return scanTenant(r) })
 	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
+		return nil, fmt.Errorf("list tenants: %w", db.Translate(err))
 	}
 	return out, nil
 }
@@ -153,7 +153,7 @@ func (s *Store) BySlug(ctx context.Context, slug string) (Tenant, error) {
 		return Tenant{}, apperr.ErrNotFound
 	}
 	if err != nil {
-		return Tenant{}, fmt.Errorf("read tenant: %w", err)
+		return Tenant{}, fmt.Errorf("read tenant: %w", db.Translate(err))
 	}
 	s.mu.Lock()
 	s.cache[slug] = cached{t: t, expires: time.Now().Add(cacheTTL)}
@@ -168,7 +168,7 @@ func (s *Store) ByID(ctx context.Context, id uuid.UUID) (Tenant, error) {
 		return Tenant{}, apperr.ErrNotFound
 	}
 	if err != nil {
-		return Tenant{}, fmt.Errorf("read tenant: %w", err)
+		return Tenant{}, fmt.Errorf("read tenant: %w", db.Translate(err))
 	}
 	return t, nil
 }
@@ -205,7 +205,7 @@ func (s *Store) Update(ctx context.Context, slug string, p TenantPatch) (Tenant,
 		return Tenant{}, apperr.ErrNotFound
 	}
 	if err != nil {
-		return Tenant{}, fmt.Errorf("update tenant: %w", err)
+		return Tenant{}, fmt.Errorf("update tenant: %w", db.Translate(err))
 	}
 	s.mu.Lock()
 	delete(s.cache, slug)

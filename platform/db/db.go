@@ -44,14 +44,15 @@ func (d *DB) Close() { d.Pool.Close() }
 
 // InTenant runs fn in a transaction scoped to tenantID: app.tenant_id is set
 // for the transaction only, so row-level security admits that tenant's rows
-// and no others. The transaction commits when fn returns nil.
+// and no others. The transaction commits when fn returns nil. A database
+// that cannot be reached makes the error an ErrUnavailable (see Translate).
 //
 // The tenant travels with BEGIN, in the same round trip: the transaction is
 // opened by one simple-protocol query, "BEGIN; SELECT set_config(...)". The
 // id is a uuid.UUID's canonical text (hex digits and dashes), so writing it
 // into the query cannot inject anything.
 func (d *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, d.Pool, pgx.TxOptions{BeginQuery: beginTenant(tenantID)}, fn)
+	return Translate(pgx.BeginTxFunc(ctx, d.Pool, pgx.TxOptions{BeginQuery: beginTenant(tenantID)}, fn))
 }
 
 // beginTenant is the query that opens a transaction scoped to tenantID.
@@ -60,9 +61,10 @@ func beginTenant(tenantID uuid.UUID) string {
 }
 
 // InPlatform runs fn in a transaction without tenant context: only the
-// platform's own tables (tenants) are visible in it.
+// platform's own tables (tenants) are visible in it. Errors are translated
+// as InTenant's are.
 func (d *DB) InPlatform(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, d.Pool, fn)
+	return Translate(pgx.BeginFunc(ctx, d.Pool, fn))
 }
 
 // Constraint returns the name of the unique or foreign-key constraint that

@@ -34,7 +34,7 @@ func (s *Service) withIdempotency(ctx context.Context, req CheckoutRequest) (Che
 		return CheckoutResult{}, &apperr.BadRequest{Detail: "bad Idempotency-Key",
 			Fields: apperr.Field("header:Idempotency-Key", fmt.Sprintf("must be at most %d characters", maxKeyLength))}
 	}
-	replay, err := s.claimKey(ctx, req, requestHash(req.Input))
+	replay, claimedAt, err := s.claimKey(ctx, req, requestHash(req.Input))
 	if err != nil || replay != nil {
 		if replay != nil {
 			return *replay, nil
@@ -43,7 +43,7 @@ func (s *Service) withIdempotency(ctx context.Context, req CheckoutRequest) (Che
 	}
 	res, err := s.checkout(ctx, req)
 	if err != nil {
-		s.releaseKey(req)
+		s.releaseKey(req, claimedAt)
 	}
 	return res, err
 }
@@ -61,18 +61,20 @@ func requestHash(in CheckoutInput) []byte {
 }
 
 // claimKey inserts the key, or returns the replayed result of the earlier
-// request that holds it.
-func (s *Service) claimKey(ctx context.Context, req CheckoutRequest, hash []byte) (*CheckoutResult, error) {
+// request that holds it. A claim is known by its created_at, which it
+// returns: only that claim is released if the request fails.
+func (s *Service) claimKey(ctx context.Context, req CheckoutRequest, hash []byte) (*CheckoutResult, time.Time, error) {
 	var replay *CheckoutResult
+	var claimedAt time.Time
 	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
-		held, claimed, err := insertOrLockKey(ctx, tx, req, hash)
-		if err != nil || claimed {
+		held, at, err := insertOrLockKey(ctx, tx, req, hash)
+		if err != nil || !at.IsZero() {
+			claimedAt = at
 			return err
 		}
 		if held.age > idempotencyTTL || (held.orderID == nil && held.age > abandonAfter) {
-			_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET request_hash = $3, order_id = NULL, created_at = now()
-				WHERE tenant_id = $1 AND key = $2`, req.TenantID, req.IdempotencyKey, hash)
-			return err
+			return tx.QueryRow(ctx, `UPDATE idempotency_keys SET request_hash = $3, order_id = NULL, created_at = now()
+				WHERE tenant_id = $1 AND key = $2 RETURNING created_at`, req.TenantID, req.IdempotencyKey, hash).Scan(&claimedAt)
 		}
 		if string(held.hash) != string(hash) {
 			return &apperr.Invalid{Detail: "the Idempotency-Key was used with another request body",
@@ -93,7 +95,7 @@ func (s *Service) claimKey(ctx context.Context, req CheckoutRequest, hash []byte
 		replay = &CheckoutResult{Order: o, CheckoutURL: o.CheckoutURL, Replayed: true}
 		return nil
 	})
-	return replay, err
+	return replay, claimedAt, err
 }
 
 // heldKey is an idempotency key another request stored.
@@ -103,29 +105,29 @@ type heldKey struct {
 	age     time.Duration
 }
 
-// insertOrLockKey inserts the key (claimed) or locks and reads the row that
-// holds it. A first request that fails releases (deletes) its key; when that
-// lands between the INSERT and the SELECT the row is gone, so it tries again
-// rather than fail with a 500.
-func insertOrLockKey(ctx context.Context, tx pgx.Tx, req CheckoutRequest, hash []byte) (held heldKey, claimed bool, err error) {
+// insertOrLockKey inserts the key (claimed at the time it returns) or locks
+// and reads the row that holds it (a zero time). A first request that fails
+// releases (deletes) its key; when that lands between the INSERT and the
+// SELECT the row is gone, so it tries again rather than fail with a 500.
+func insertOrLockKey(ctx context.Context, tx pgx.Tx, req CheckoutRequest, hash []byte) (held heldKey, claimedAt time.Time, err error) {
 	for attempt := 1; ; attempt++ {
-		tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, req.TenantID, req.IdempotencyKey, hash)
-		if err != nil {
-			return heldKey{}, false, fmt.Errorf("insert idempotency key: %w", err)
+		err := tx.QueryRow(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING RETURNING created_at`, req.TenantID, req.IdempotencyKey, hash).Scan(&claimedAt)
+		if err == nil {
+			return heldKey{}, claimedAt, nil
 		}
-		if tag.RowsAffected() == 1 {
-			return heldKey{}, true, nil
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return heldKey{}, time.Time{}, fmt.Errorf("insert idempotency key: %w", err)
 		}
 		err = tx.QueryRow(ctx, `SELECT request_hash, order_id, now() - created_at FROM idempotency_keys
 			WHERE tenant_id = $1 AND key = $2 FOR UPDATE`, req.TenantID, req.IdempotencyKey).Scan(&held.hash, &held.orderID, &held.age)
 		switch {
 		case err == nil:
-			return held, false, nil
+			return held, time.Time{}, nil
 		case !errors.Is(err, pgx.ErrNoRows):
-			return heldKey{}, false, fmt.Errorf("read idempotency key: %w", err)
+			return heldKey{}, time.Time{}, fmt.Errorf("read idempotency key: %w", err)
 		case attempt == claimAttempts:
-			return heldKey{}, false, &apperr.Conflict{Detail: "a request with this Idempotency-Key is still being processed"}
+			return heldKey{}, time.Time{}, &apperr.Conflict{Detail: "a request with this Idempotency-Key is still being processed"}
 		}
 	}
 }
@@ -143,17 +145,16 @@ func completeIdempotency(ctx context.Context, tx pgx.Tx, req CheckoutRequest, or
 	return nil
 }
 
-// releaseKey frees the key of a request that failed, so a corrected retry
-// may use it. It runs on a fresh context: the request's may be canceled.
-func (s *Service) releaseKey(req CheckoutRequest) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND order_id IS NULL`,
-			req.TenantID, req.IdempotencyKey)
-		return err
+// releaseKey frees the key that a request which failed claimed at
+// claimedAt, so a corrected retry may use it: at once, or, when the failure
+// was the database's, once it answers again (see untilAnswered). Only that
+// claim is deleted, never a later request's that took the key over.
+func (s *Service) releaseKey(req CheckoutRequest, claimedAt time.Time) {
+	s.untilAnswered("release idempotency key", func(ctx context.Context) error {
+		return s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND order_id IS NULL
+				AND created_at = $3`, req.TenantID, req.IdempotencyKey, claimedAt)
+			return err
+		})
 	})
-	if err != nil && !errors.Is(err, context.Canceled) {
-		s.log.Error("release idempotency key", "err", err)
-	}
 }

@@ -343,12 +343,12 @@ func TestTransition(t *testing.T) {
 		ok   bool
 	}{
 		{"a paid order cannot go back to pending", orders.StatusPending, false},
-		{"a paid order cannot be canceled", orders.StatusCanceled, false},
 		{"a paid order may be partially refunded", orders.StatusPartiallyRefunded, true},
 		{"a partially refunded order may be partially refunded again", orders.StatusPartiallyRefunded, true},
 		{"a partially refunded order cannot be paid again", orders.StatusPaid, false},
 		{"a partially refunded order may be refunded", orders.StatusRefunded, true},
 		{"a refunded order is final", orders.StatusPartiallyRefunded, false},
+		{"a refunded order cannot be canceled", orders.StatusCanceled, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

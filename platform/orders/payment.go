@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/payments"
 )
 
@@ -47,8 +47,13 @@ func (s *Service) WithGateway(g Gateway) *Service {
 }
 
 // paymentError maps the provider's errors for the API: a league without an
-// account, or a provider that failed.
+// account, or a provider that failed. The payment side also reads and
+// writes the database (settings, the household's Stripe customer): when
+// that is what failed the error stays the database's.
 func paymentError(err error) error {
+	if errors.Is(err, db.ErrUnavailable) {
+		return err
+	}
 	if errors.Is(err, payments.ErrNotConfigured) {
 		return fmt.Errorf("%w: %v", apperr.ErrPaymentsNotConfigured, err)
 	}
@@ -61,7 +66,10 @@ func paymentError(err error) error {
 // provider is called with everything it needs. When the provider fails, the
 // order is marked failed (visible, with the reason in its audit trail, its
 // claims released) and the caller gets 502: nothing is left half-made and a
-// retry starts afresh.
+// retry starts afresh. When the session was created but cannot be stored
+// (the database failed), the caller gets the database's error and the
+// order is abandoned the same way once the database answers again, its
+// session expired first (see abandon).
 func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, c checked) (CheckoutResult, error) {
 	acct, err := s.account(ctx, req.TenantID)
 	if err != nil {
@@ -86,7 +94,11 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, c check
 		Household:  payments.Customer{ID: p.household.ID, Name: p.household.Name, Email: p.household.Email},
 		SuccessURL: success, CancelURL: cancel, Account: acct, CustomerID: stripeCustomer})
 	if err != nil {
-		s.failOrder(req.TenantID, p.order.ID, "payment provider failed: "+err.Error())
+		detail := "payment provider failed: " + err.Error()
+		if errors.Is(err, db.ErrUnavailable) {
+			detail = "the database failed before the checkout session was created"
+		}
+		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, detail: detail})
 		return CheckoutResult{}, paymentError(err)
 	}
 	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
@@ -100,6 +112,8 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, c check
 		return completeIdempotency(ctx, tx, req, o.ID)
 	})
 	if err != nil {
+		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, session: &sess,
+			detail: "its checkout session could not be stored; the session was expired so it cannot be paid"})
 		return CheckoutResult{}, err
 	}
 	return CheckoutResult{Order: p.order, CheckoutURL: p.order.CheckoutURL}, nil
@@ -151,19 +165,4 @@ func returnURLs(req CheckoutRequest) (success, cancel string) {
 		}
 	}
 	return success, cancel
-}
-
-// failOrder marks a pending order failed on a fresh context (the request's
-// may be gone), logging rather than losing a failure to do so.
-func (s *Service) failOrder(tenantID, orderID uuid.UUID, detail string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ctx, changes := Track(ctx)
-	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		_, err := MarkFailed(ctx, tx, tenantID, orderID, "system", detail)
-		return err
-	})
-	if err := s.publish(changes, err); err != nil {
-		s.log.Error("mark order failed", "order_id", orderID, "err", err)
-	}
 }

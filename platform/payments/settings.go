@@ -173,7 +173,7 @@ func (s *Service) TenantForAccount(ctx context.Context, account string) (uuid.UU
 		return uuid.Nil, false, nil
 	}
 	if err != nil {
-		return uuid.Nil, false, fmt.Errorf("route connect account: %w", err)
+		return uuid.Nil, false, fmt.Errorf("route connect account: %w", db.Translate(err))
 	}
 	return *id, true, nil
 }

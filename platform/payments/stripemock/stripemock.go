@@ -17,7 +17,9 @@
 //	}
 //
 // and reads the address with stripemock.URL(t). A single test that wants its
-// own process calls stripemock.Start(t), which stops it in t.Cleanup.
+// own process calls stripemock.Start(t), which stops it in t.Cleanup; one
+// that must see Stripe go away calls stripemock.StartServer(t), whose
+// process it can kill and start again on the same address.
 //
 // stripe-mock is stateless: every valid request gets a fixture object (a
 // checkout session with its own id, URL and status) whatever was created
@@ -118,7 +120,7 @@ func start() (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := launch(bin)
+	p, err := launch(bin, "127.0.0.1:")
 	if err != nil {
 		releaseBinary()
 		return nil, err
@@ -126,12 +128,12 @@ func start() (*process, error) {
 	return p, nil
 }
 
-// launch runs the binary on a system-chosen 127.0.0.1 port, reads the port
-// from its output and waits until it answers HTTP. HTTPS gets a
-// system-chosen port too: stripe-mock otherwise also binds :12112, which
-// two test packages running at once would fight over.
-func launch(bin string) (*process, error) {
-	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:", "-https-addr", "127.0.0.1:")
+// launch runs the binary on httpAddr ("127.0.0.1:" for a system-chosen
+// port), reads the address from its output and waits until it answers
+// HTTP. HTTPS gets a system-chosen port: stripe-mock otherwise also binds
+// :12112, which two test packages running at once would fight over.
+func launch(bin, httpAddr string) (*process, error) {
+	cmd := exec.Command(bin, "-http-addr", httpAddr, "-https-addr", "127.0.0.1:")
 	dieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -51,3 +51,33 @@ func TestStart(t *testing.T) {
 		}
 	})
 }
+
+func TestServerKillAndRestart(t *testing.T) {
+	answers := func(u string) bool {
+		req, _ := http.NewRequest(http.MethodGet, u+"/v1/checkout/sessions/cs_test_1", nil)
+		req.Header.Set("Authorization", "Bearer "+Key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}
+	s := StartServer(t)
+	if !answers(s.URL) {
+		t.Fatalf("%s does not answer", s.URL)
+	}
+	s.Kill()
+	t.Run("a killed server refuses connections", func(t *testing.T) {
+		if _, err := http.Get(s.URL + "/v1/customers/cus_1"); err == nil {
+			t.Errorf("%s still answers after Kill", s.URL)
+		}
+	})
+	s.Kill() // a second kill does nothing
+	t.Run("a restarted server answers on the same address", func(t *testing.T) {
+		s.Restart(t)
+		if !answers(s.URL) {
+			t.Errorf("%s does not answer after Restart", s.URL)
+		}
+	})
+}

@@ -1,0 +1,116 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/payments"
+)
+
+// Cleaning up after a failed request is done on a fresh context (the
+// request's may be gone) and, when the database is what failed, again in
+// the background until it answers: every retryEvery (doubling from
+// retryFirst) for up to retryFor. Past that the reconciler's orphan pass
+// fails a sessionless pending order (orphanAfter) and an Idempotency-Key
+// whose request never finished is taken over (abandonAfter).
+const (
+	retryFirst   = 100 * time.Millisecond
+	retryEvery   = 2 * time.Second
+	retryFor     = 5 * time.Minute
+	attemptLimit = 10 * time.Second
+)
+
+// untilAnswered runs attempt at once and, while it fails because the
+// database is unavailable, again in the background; what names it in the
+// log when it gives up.
+func (s *Service) untilAnswered(what string, attempt func(context.Context) error, logArgs ...any) {
+	run := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), attemptLimit)
+		defer cancel()
+		return attempt(ctx)
+	}
+	err := run()
+	if err == nil || !errors.Is(err, db.ErrUnavailable) {
+		if err != nil {
+			s.log.Error(what, append(logArgs, "err", err)...)
+		}
+		return
+	}
+	go func() {
+		giveUp := time.Now().Add(retryFor)
+		for wait := retryFirst; ; wait = min(2*wait, retryEvery) {
+			time.Sleep(wait)
+			err := run()
+			if err == nil {
+				s.log.Info(what+": done once the database answered", logArgs...)
+				return
+			}
+			if !errors.Is(err, db.ErrUnavailable) || time.Now().After(giveUp) {
+				s.log.Error(what, append(logArgs, "err", err)...)
+				return
+			}
+		}
+	}()
+}
+
+// unfinished is a priced checkout whose order was placed but whose buyer
+// was answered an error: the provider failed (session nil), or it created
+// session and storing it failed. The buyer never saw a checkout URL.
+type unfinished struct {
+	tenantID, orderID uuid.UUID
+	acct              payments.Account
+	session           *payments.Session
+	detail            string
+}
+
+// abandon ends an unfinished checkout, so that the buyer's retry starts
+// afresh at once: the session (if any) is expired at the provider, then the
+// order fails, naming the session, and gives back its claims. If the
+// provider will not expire the session, it might still be paid: the order
+// keeps it and stays pending, and the reconciler settles it from the
+// provider once the session expires, as for any pending order.
+func (s *Service) abandon(u unfinished) {
+	expired := false
+	s.untilAnswered("abandon unfinished checkout", func(ctx context.Context) error {
+		if u.session != nil && !expired {
+			if _, err := s.gateway.ExpireSession(ctx, u.acct, u.session.ID); err != nil {
+				return s.keepSession(ctx, u, err)
+			}
+			expired = true
+		}
+		ctx, changes := Track(ctx)
+		err := s.db.InTenant(ctx, u.tenantID, func(tx pgx.Tx) error {
+			if u.session != nil {
+				if _, err := tx.Exec(ctx, `UPDATE orders SET stripe_checkout_session_id = $3
+					WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`, u.tenantID, u.orderID, u.session.ID); err != nil {
+					return fmt.Errorf("record expired session: %w", err)
+				}
+			}
+			_, err := MarkFailed(ctx, tx, u.tenantID, u.orderID, "system", u.detail)
+			return err
+		})
+		return s.publish(changes, err)
+	}, "order_id", u.orderID)
+}
+
+// keepSession stores the session the provider would not expire on its
+// still pending order, with its expiry, so the reconciler settles it.
+func (s *Service) keepSession(ctx context.Context, u unfinished, expireErr error) error {
+	s.log.Warn("could not expire the session of an unfinished checkout; the reconciler settles the order when it expires",
+		"order_id", u.orderID, "session", u.session.ID, "err", expireErr)
+	return s.db.InTenant(ctx, u.tenantID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE orders SET stripe_checkout_session_id = $3, checkout_expires_at = $4, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND stripe_checkout_session_id IS NULL`,
+			u.tenantID, u.orderID, u.session.ID, u.session.ExpiresAt)
+		if err != nil {
+			return fmt.Errorf("keep session for the reconciler: %w", err)
+		}
+		return nil
+	})
+}
