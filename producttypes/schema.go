@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -67,6 +68,10 @@ func (s *Schema) Validate(v any, prefix string) (fields []FieldError) {
 			fields = []FieldError{{Field: prefixOrRoot(prefix), Message: "holds a value that cannot be validated"}}
 		}
 	}()
+	if fields = outOfRange(v, prefix, nil); len(fields) > 0 {
+		sort.Slice(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
+		return fields
+	}
 	err := s.s.Validate(v)
 	if err == nil {
 		return nil
@@ -113,6 +118,48 @@ func (s *Schema) Validate(v any, prefix string) (fields []FieldError) {
 	walk(ve)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return out
+}
+
+// maxNumberLength is the longest JSON number Validate judges; a float64
+// written out in full takes fewer characters.
+const maxNumberLength = 400
+
+// outOfRange appends to out the JSON numbers in v that are not judgeable.
+// The validator turns every number it checks into a big.Rat: 1e999999 or a
+// million digits cost it up to seconds of CPU, 0e9999999 makes it panic
+// (big.Rat refuses the exponent), and no schema of this platform needs them.
+func outOfRange(v any, ptr string, out []FieldError) []FieldError {
+	switch v := v.(type) {
+	case json.Number:
+		if !judgeable(v) {
+			out = append(out, FieldError{Field: prefixOrRoot(ptr), Message: "is too large, too small or too long a number"})
+		}
+	case map[string]any:
+		for k, e := range v {
+			out = outOfRange(e, ptr+"/"+escapePointer(k), out)
+		}
+	case []any:
+		for i, e := range v {
+			out = outOfRange(e, ptr+"/"+strconv.Itoa(i), out)
+		}
+	}
+	return out
+}
+
+// judgeable reports whether n is at most maxNumberLength characters, has an
+// exponent of at most three digits and is within float64's range.
+func judgeable(n json.Number) bool {
+	s := string(n)
+	if len(s) > maxNumberLength {
+		return false
+	}
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		if exp := strings.TrimLeft(strings.TrimLeft(s[i+1:], "+-"), "0"); len(exp) > 3 {
+			return false
+		}
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
 
 var quotedRE = regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`)
