@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,8 +68,7 @@ func (s *Schema) Validate(v any, prefix string) (fields []FieldError) {
 		}
 	}()
 	if fields = outOfRange(v, prefix, nil); len(fields) > 0 {
-		sort.Slice(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
-		return fields
+		return sortFields(fields)
 	}
 	err := s.s.Validate(v)
 	if err == nil {
@@ -80,44 +78,19 @@ func (s *Schema) Validate(v any, prefix string) (fields []FieldError) {
 	if !errors.As(err, &ve) {
 		return []FieldError{{Field: prefixOrRoot(prefix), Message: err.Error()}}
 	}
-	seen := map[string]bool{}
-	var out []FieldError
-	add := func(field, msg string) {
-		if field == "" {
-			field = "/"
+	return sortFields(fieldErrors(ve, v, prefix))
+}
+
+// sortFields sorts by field, then message, so that errors the validator
+// found in map order come out the same every time.
+func sortFields(fields []FieldError) []FieldError {
+	sort.Slice(fields, func(i, j int) bool {
+		if fields[i].Field != fields[j].Field {
+			return fields[i].Field < fields[j].Field
 		}
-		key := field + "\x00" + msg
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, FieldError{Field: field, Message: msg})
-		}
-	}
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) > 0 {
-			for _, c := range e.Causes {
-				walk(c)
-			}
-			return
-		}
-		base := prefix + e.InstanceLocation
-		switch {
-		case strings.HasSuffix(e.KeywordLocation, "/required"):
-			for _, p := range quotedNames(e.Message) {
-				add(base+"/"+escapePointer(p), "is required")
-			}
-		case strings.HasSuffix(e.KeywordLocation, "/additionalProperties"),
-			strings.HasSuffix(e.KeywordLocation, "/unevaluatedProperties"):
-			for _, p := range quotedNames(e.Message) {
-				add(base+"/"+escapePointer(p), "is not an allowed field")
-			}
-		default:
-			add(prefixOrRoot(base), e.Message)
-		}
-	}
-	walk(ve)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
-	return out
+		return fields[i].Message < fields[j].Message
+	})
+	return fields
 }
 
 // maxNumberLength is the longest JSON number Validate judges; a float64
@@ -160,21 +133,4 @@ func judgeable(n json.Number) bool {
 	}
 	_, err := strconv.ParseFloat(s, 64)
 	return err == nil
-}
-
-var quotedRE = regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`)
-
-// quotedNames extracts the property names the validator quotes in its
-// "missing properties" and "additionalProperties ... not allowed" messages.
-func quotedNames(msg string) []string {
-	var names []string
-	for _, m := range quotedRE.FindAllStringSubmatch(msg, -1) {
-		names = append(names, strings.ReplaceAll(m[1], `\'`, `'`))
-	}
-	return names
-}
-
-// escapePointer escapes one JSON Pointer reference token (RFC 6901).
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

@@ -61,3 +61,40 @@ func TestValidateRefusesNumbersItCannotJudge(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateNamesTheFieldsOfAwkwardKeys(t *testing.T) {
+	tests := []struct {
+		name   string
+		schema string
+		data   string
+		want   []string
+	}{
+		{"a key ending in a backslash is named as it is",
+			flatSchema, `{"n":1,"0000\\":0,"0000":0,"00000":0}`,
+			[]string{"/custom_data/0000", "/custom_data/00000", `/custom_data/0000\`}},
+		{"a key with a line break, a tab, a quote or an unprintable character is named as it is",
+			flatSchema, `{"n":1,"a\nb":0,"t\t":0,"it's":0,"q\"":0,"\u200b":0}`,
+			[]string{"/custom_data/a\nb", `/custom_data/it's`, `/custom_data/q"`, "/custom_data/t\t", "/custom_data/\u200b"}},
+		{"a key that looks like a list of keys is one key",
+			flatSchema, `{"n":1,"x', 'n":0}`,
+			[]string{"/custom_data/x', 'n"}},
+		{"slash and tilde are escaped as JSON Pointer says",
+			flatSchema, `{"n":1,"a/b~c":0}`,
+			[]string{"/custom_data/a~1b~0c"}},
+		{"unevaluatedProperties false refuses an unknown member",
+			`{"type":"object","properties":{"n":{}},"unevaluatedProperties":false}`, `{"n":1,"extra":2}`,
+			[]string{"/custom_data/extra"}},
+		{"a member checked by a schema for other members is named without percent-encoding",
+			`{"type":"object","additionalProperties":{"type":"string"}}`, `{"a b":1,"é":2}`,
+			[]string{"/custom_data/a b", "/custom_data/é"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 20 { // the validator lists unknown keys in map order
+				if got := fieldsOf(validate(t, tt.schema, tt.data)); !reflect.DeepEqual(got, tt.want) {
+					t.Fatalf("fields %q, want %q", got, tt.want)
+				}
+			}
+		})
+	}
+}
