@@ -78,13 +78,18 @@ type step struct {
 	currency      string
 }
 
-// decide reads the event's object and says what the event asks.
+// decide reads the event's object and says what the event asks. A payment
+// intent id that could not be stored is not one of Stripe's: the event is
+// ignored.
 func decide(tenantID uuid.UUID, event stripe.Event) step {
 	var obj object
 	if err := json.Unmarshal(event.Data.Raw, &obj); err != nil {
 		return step{}
 	}
 	pi := obj.paymentIntentID()
+	if !storable(pi) {
+		return step{}
+	}
 	if event.Type == "charge.refunded" {
 		if pi == "" {
 			return step{}
