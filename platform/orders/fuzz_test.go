@@ -127,6 +127,9 @@ func fuzzImportService(f *testing.F) (*Service, map[uuid.UUID]catalog.Product) {
 // fuzzImportRow is importRow and importOrder without the database: the
 // product is looked up in products, households and players are not made.
 func fuzzImportRow(s *Service, products map[uuid.UUID]catalog.Product, get func(string) string) (*Order, error) {
+	if err := checkImportText(get); err != nil {
+		return nil, err
+	}
 	if get("legacy_id") == "" {
 		return nil, &apperr.Invalid{Fields: apperr.Field("legacy_id", "is required")}
 	}

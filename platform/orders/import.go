@@ -103,6 +103,9 @@ func rowGetter(cols map[string]int, rec []string) func(string) string {
 
 // importRow imports one row; skipped is true when its legacy_id is known.
 func (s *Service) importRow(ctx context.Context, tenantID uuid.UUID, line int, get func(string) string) (skipped bool, err error) {
+	if err := checkImportText(get); err != nil {
+		return false, err
+	}
 	legacyID := get("legacy_id")
 	if legacyID == "" {
 		return false, &apperr.Invalid{Fields: apperr.Field("legacy_id", "is required")}
