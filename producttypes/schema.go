@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -68,6 +68,9 @@ func (s *Schema) Validate(v any, prefix string) (fields []FieldError) {
 			fields = []FieldError{{Field: prefixOrRoot(prefix), Message: "holds a value that cannot be validated"}}
 		}
 	}()
+	if fields = outOfRange(v, prefix, nil); len(fields) > 0 {
+		return sortFields(fields)
+	}
 	err := s.s.Validate(v)
 	if err == nil {
 		return nil
@@ -76,50 +79,26 @@ func (s *Schema) Validate(v any, prefix string) (fields []FieldError) {
 	if !errors.As(err, &ve) {
 		return []FieldError{{Field: prefixOrRoot(prefix), Message: err.Error()}}
 	}
-	seen := map[string]bool{}
-	var out []FieldError
-	add := func(field, msg string) {
-		if field == "" {
-			field = "/"
+	return sortFields(fieldErrors(ve, v, prefix))
+}
+
+// sortFields sorts by field, then message, so that errors the validator
+// found in map order come out the same every time, keeps the first
+// MaxFieldErrors and cuts each message to maxMessageBytes.
+func sortFields(fields []FieldError) []FieldError {
+	sort.Slice(fields, func(i, j int) bool {
+		if fields[i].Field != fields[j].Field {
+			return fields[i].Field < fields[j].Field
 		}
-		key := field + "\x00" + msg
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, FieldError{Field: field, Message: msg})
-		}
+		return fields[i].Message < fields[j].Message
+	})
+	if len(fields) > MaxFieldErrors {
+		fields = fields[:MaxFieldErrors]
 	}
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) > 0 {
-			for _, c := range e.Causes {
-				walk(c)
-			}
-			return
-		}
-		base := prefix + e.InstanceLocation
-		switch {
-		case strings.HasSuffix(e.KeywordLocation, "/required"):
-			for _, p := range quotedNames(e.Message) {
-				add(base+"/"+escapePointer(p), "is required")
-			}
-		case strings.HasSuffix(e.KeywordLocation, "/additionalProperties"),
-			strings.HasSuffix(e.KeywordLocation, "/unevaluatedProperties"):
-			for _, p := range quotedNames(e.Message) {
-				add(base+"/"+escapePointer(p), "is not an allowed field")
-			}
-		default:
-			add(prefixOrRoot(base), e.Message)
-		}
+	for i := range fields {
+		fields[i].Message = excerpt(fields[i].Message, maxMessageBytes)
 	}
-	walk(ve)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
-	if len(out) > MaxFieldErrors {
-		out = out[:MaxFieldErrors]
-	}
-	for i := range out {
-		out[i].Message = excerpt(out[i].Message, maxMessageBytes)
-	}
-	return out
+	return fields
 }
 
 // MaxFieldErrors is the most field errors Validate reports: enough to fix
@@ -141,19 +120,44 @@ func excerpt(s string, n int) string {
 	return s[:cut] + "…"
 }
 
-var quotedRE = regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`)
+// maxNumberLength is the longest JSON number Validate judges; a float64
+// written out in full takes fewer characters.
+const maxNumberLength = 400
 
-// quotedNames extracts the property names the validator quotes in its
-// "missing properties" and "additionalProperties ... not allowed" messages.
-func quotedNames(msg string) []string {
-	var names []string
-	for _, m := range quotedRE.FindAllStringSubmatch(msg, -1) {
-		names = append(names, strings.ReplaceAll(m[1], `\'`, `'`))
+// outOfRange appends to out the JSON numbers in v that are not judgeable.
+// The validator turns every number it checks into a big.Rat: 1e999999 or a
+// million digits cost it up to seconds of CPU, 0e9999999 makes it panic
+// (big.Rat refuses the exponent), and no schema of this platform needs them.
+func outOfRange(v any, ptr string, out []FieldError) []FieldError {
+	switch v := v.(type) {
+	case json.Number:
+		if !judgeable(v) {
+			out = append(out, FieldError{Field: prefixOrRoot(ptr), Message: "is too large, too small or too long a number"})
+		}
+	case map[string]any:
+		for k, e := range v {
+			out = outOfRange(e, ptr+"/"+escapePointer(k), out)
+		}
+	case []any:
+		for i, e := range v {
+			out = outOfRange(e, ptr+"/"+strconv.Itoa(i), out)
+		}
 	}
-	return names
+	return out
 }
 
-// escapePointer escapes one JSON Pointer reference token (RFC 6901).
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+// judgeable reports whether n is at most maxNumberLength characters, has an
+// exponent of at most three digits and is within float64's range.
+func judgeable(n json.Number) bool {
+	s := string(n)
+	if len(s) > maxNumberLength {
+		return false
+	}
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		if exp := strings.TrimLeft(strings.TrimLeft(s[i+1:], "+-"), "0"); len(exp) > 3 {
+			return false
+		}
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }

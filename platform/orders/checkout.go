@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -239,6 +243,9 @@ func (s *Service) validateData(ctx context.Context, product catalog.Product, typ
 	if err != nil || !ok {
 		return nil, apperr.Field("/custom_data", "must be a JSON object"), nil
 	}
+	if ptr, found := nulField(obj, "/custom_data"); found {
+		return nil, apperr.Field(ptr, "must not contain U+0000"), nil
+	}
 	if obj, err = producttypes.NormalizeData(typ, product.Config, obj); err != nil {
 		return nil, nil, err
 	}
@@ -254,6 +261,35 @@ func (s *Service) validateData(ctx context.Context, product catalog.Product, typ
 	}
 	return obj, nil, nil
 }
+
+// nulField returns the JSON Pointer of the first string or member name in v
+// (in key order) that holds U+0000, which jsonb cannot store. A checkout's
+// body was refused for it already; an imported row's custom_data was not.
+func nulField(v any, ptr string) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return ptr, strings.IndexByte(v, 0) >= 0
+	case []any:
+		for i, e := range v {
+			if p, found := nulField(e, ptr+"/"+strconv.Itoa(i)); found {
+				return p, true
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			p := ptr + "/" + pointerEscaper.Replace(k)
+			if strings.IndexByte(k, 0) >= 0 {
+				return p, true
+			}
+			if p, found := nulField(v[k], p); found {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 // insertOrder writes a new order, its first event and its claims inside tx,
 // the order and the event in one statement. The insert happens only while

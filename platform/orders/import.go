@@ -45,10 +45,7 @@ func (s *Service) Import(ctx context.Context, tenantID uuid.UUID, r io.Reader, r
 	if err != nil {
 		return sum, fmt.Errorf("read header: %w", err)
 	}
-	cols := map[string]int{}
-	for i, h := range header {
-		cols[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
-	}
+	cols := importColumnsOf(header)
 	for _, req := range requiredImportColumns {
 		if _, ok := cols[req]; !ok {
 			return sum, fmt.Errorf("header: missing column %q (columns: %s)", req, strings.Join(ImportColumns, ","))
@@ -71,13 +68,7 @@ func (s *Service) Import(ctx context.Context, tenantID uuid.UUID, r io.Reader, r
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		get := func(name string) string {
-			if i, ok := cols[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		skipped, err := s.importRow(ctx, tenantID, line, get)
+		skipped, err := s.importRow(ctx, tenantID, line, rowGetter(cols, rec))
 		switch {
 		case err != nil:
 			sum.Failed++
@@ -90,8 +81,31 @@ func (s *Service) Import(ctx context.Context, tenantID uuid.UUID, r io.Reader, r
 	}
 }
 
+// importColumnsOf maps each name of the header row to its column.
+func importColumnsOf(header []string) map[string]int {
+	cols := map[string]int{}
+	for i, h := range header {
+		cols[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	return cols
+}
+
+// rowGetter returns the trimmed value of a row's column by name, "" when
+// the header or the row does not have it.
+func rowGetter(cols map[string]int, rec []string) func(string) string {
+	return func(name string) string {
+		if i, ok := cols[name]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+}
+
 // importRow imports one row; skipped is true when its legacy_id is known.
 func (s *Service) importRow(ctx context.Context, tenantID uuid.UUID, line int, get func(string) string) (skipped bool, err error) {
+	if err := checkImportText(get); err != nil {
+		return false, err
+	}
 	legacyID := get("legacy_id")
 	if legacyID == "" {
 		return false, &apperr.Invalid{Fields: apperr.Field("legacy_id", "is required")}

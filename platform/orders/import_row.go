@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -112,7 +114,12 @@ func parseImportFields(o *Order, get func(string) string) error {
 			f = append(f, apperr.FieldError{Field: c.name, Message: "must be an RFC 3339 timestamp"})
 			continue
 		}
-		t = t.UTC()
+		if t = t.UTC(); t.Year() < 0 || t.Year() > 9999 {
+			// An order is rendered with RFC 3339 timestamps, which have four
+			// digit years: 9999-12-31T23:59:59-01:00 is in the year 10000.
+			f = append(f, apperr.FieldError{Field: c.name, Message: "must be an RFC 3339 timestamp in the years 0000 to 9999 (UTC)"})
+			continue
+		}
 		if c.dst == nil {
 			o.CreatedAt = t
 		} else {
@@ -121,6 +128,32 @@ func parseImportFields(o *Order, get func(string) string) error {
 	}
 	if o.PaidAt == nil && (o.Status == StatusPaid || o.Status == StatusPartiallyRefunded || o.Status == StatusRefunded) {
 		o.PaidAt = &o.CreatedAt
+	}
+	if len(f) > 0 {
+		return &apperr.Invalid{Fields: f}
+	}
+	return nil
+}
+
+// maxLegacyIDLength bounds legacy_id, which a unique index holds.
+const maxLegacyIDLength = 200
+
+// checkImportText refuses, before the row reaches the database, columns
+// holding what PostgreSQL text cannot (U+0000, bytes that are not UTF-8)
+// and a legacy_id too long for its index; such rows used to fail in the
+// database and were reported with the driver's error.
+func checkImportText(get func(string) string) error {
+	var f []apperr.FieldError
+	for _, c := range ImportColumns {
+		switch v := get(c); {
+		case !utf8.ValidString(v):
+			f = append(f, apperr.FieldError{Field: c, Message: "must be UTF-8 text"})
+		case strings.IndexByte(v, 0) >= 0:
+			f = append(f, apperr.FieldError{Field: c, Message: "must not contain U+0000"})
+		}
+	}
+	if n := utf8.RuneCountInString(get("legacy_id")); n > maxLegacyIDLength {
+		f = append(f, apperr.FieldError{Field: "legacy_id", Message: fmt.Sprintf("must be at most %d characters", maxLegacyIDLength)})
 	}
 	if len(f) > 0 {
 		return &apperr.Invalid{Fields: f}

@@ -56,51 +56,94 @@ func (o object) orderID(tenantID uuid.UUID) (uuid.UUID, bool) {
 	return id, err == nil
 }
 
-// apply settles the order an event is about and says how it went.
-func apply(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, event stripe.Event) (orders.Outcome, *uuid.UUID, error) {
+// stepKind is what an event asks of the orders.
+type stepKind int
+
+const (
+	stepIgnore   stepKind = iota // not an event about an order of this tenant: 200, ignored
+	stepNone                     // a completed session that is not paid yet: processed, nothing changes
+	stepPaid                     // the order is paid, if amount and currency match
+	stepFailed                   // the order's payment failed
+	stepExpired                  // the order's session expired
+	stepRefunded                 // the order paid by paymentIntent has amount refunded in all
+)
+
+// step is what an event asks of the orders, decided from the event alone
+// (no database), so every signed payload's fate can be checked by itself.
+type step struct {
+	kind          stepKind
+	orderID       uuid.UUID
+	paymentIntent string
+	amount        int64 // a session's amount_total, a charge's amount_refunded
+	currency      string
+}
+
+// decide reads the event's object and says what the event asks. A payment
+// intent id that could not be stored is not one of Stripe's: the event is
+// ignored.
+func decide(tenantID uuid.UUID, event stripe.Event) step {
 	var obj object
 	if err := json.Unmarshal(event.Data.Raw, &obj); err != nil {
-		return orders.OutcomeIgnored, nil, nil
+		return step{}
 	}
+	pi := obj.paymentIntentID()
+	if !storable(pi) {
+		return step{}
+	}
+	if event.Type == "charge.refunded" {
+		if pi == "" {
+			return step{}
+		}
+		return step{kind: stepRefunded, paymentIntent: pi, amount: obj.AmountRefunded}
+	}
+	orderID, ok := obj.orderID(tenantID)
+	if !isSessionEvent(event.Type) || !ok {
+		return step{}
+	}
+	s := step{orderID: orderID, paymentIntent: pi, amount: obj.AmountTotal, currency: obj.Currency}
+	switch event.Type {
+	case "checkout.session.completed":
+		s.kind = stepNone
+		if obj.PaymentStatus == "paid" {
+			s.kind = stepPaid
+		}
+	case "checkout.session.async_payment_succeeded":
+		s.kind = stepPaid
+	case "checkout.session.async_payment_failed":
+		s.kind = stepFailed
+	case "checkout.session.expired":
+		s.kind = stepExpired
+	}
+	return s
+}
+
+// apply settles the order an event is about and says how it went.
+func apply(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, event stripe.Event) (orders.Outcome, *uuid.UUID, error) {
 	const actor = "stripe"
 	detail := fmt.Sprintf("%s (%s)", event.Type, event.ID)
-	if event.Type == "charge.refunded" {
-		pi := obj.paymentIntentID()
-		if pi == "" {
-			return orders.OutcomeIgnored, nil, nil
-		}
+	s := decide(tenantID, event)
+	out := orders.OutcomeProcessed
+	var err error
+	switch s.kind {
+	case stepIgnore:
+		return orders.OutcomeIgnored, nil, nil
+	case stepRefunded:
 		// Kept with the event: a refund that beats the completed event to
 		// us is applied when the order is paid (orders.MarkPaid).
 		if _, err := tx.Exec(ctx, `UPDATE webhook_events SET payment_intent = $3, amount_refunded = $4
-			WHERE tenant_id = $1 AND event_id = $2`, tenantID, event.ID, pi, obj.AmountRefunded); err != nil {
+			WHERE tenant_id = $1 AND event_id = $2`, tenantID, event.ID, s.paymentIntent, s.amount); err != nil {
 			return "", nil, fmt.Errorf("keep refund event: %w", err)
 		}
-		out, err := orders.ApplyRefunded(ctx, tx, tenantID, pi, obj.AmountRefunded, actor)
+		out, err = orders.ApplyRefunded(ctx, tx, tenantID, s.paymentIntent, s.amount, actor)
 		return out, nil, err
+	case stepPaid:
+		out, err = orders.MarkPaid(ctx, tx, tenantID, s.orderID, s.amount, s.currency, s.paymentIntent, actor, detail)
+	case stepFailed:
+		out, err = orders.MarkFailed(ctx, tx, tenantID, s.orderID, actor, detail)
+	case stepExpired:
+		out, err = orders.MarkExpired(ctx, tx, tenantID, s.orderID, actor, detail)
 	}
-	if !isSessionEvent(event.Type) {
-		return orders.OutcomeIgnored, nil, nil
-	}
-	orderID, ok := obj.orderID(tenantID)
-	if !ok {
-		return orders.OutcomeIgnored, nil, nil
-	}
-	var out orders.Outcome
-	var err error
-	switch event.Type {
-	case "checkout.session.completed":
-		out = orders.OutcomeProcessed
-		if obj.PaymentStatus == "paid" {
-			out, err = orders.MarkPaid(ctx, tx, tenantID, orderID, obj.AmountTotal, obj.Currency, obj.paymentIntentID(), actor, detail)
-		}
-	case "checkout.session.async_payment_succeeded":
-		out, err = orders.MarkPaid(ctx, tx, tenantID, orderID, obj.AmountTotal, obj.Currency, obj.paymentIntentID(), actor, detail)
-	case "checkout.session.async_payment_failed":
-		out, err = orders.MarkFailed(ctx, tx, tenantID, orderID, actor, detail)
-	case "checkout.session.expired":
-		out, err = orders.MarkExpired(ctx, tx, tenantID, orderID, actor, detail)
-	}
-	return out, &orderID, err
+	return out, &s.orderID, err
 }
 
 func isSessionEvent(t stripe.EventType) bool {

@@ -15,7 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -133,8 +135,23 @@ func verify(payload []byte, signature, secret string) (stripe.Event, error) {
 		return stripe.Event{}, fmt.Errorf("%w: %v", ErrBadPayload, err)
 	case event.ID == "" || event.Type == "" || event.Data == nil:
 		return stripe.Event{}, fmt.Errorf("%w: not a Stripe event", ErrBadPayload)
+	case !storable(event.ID) || !storable(string(event.Type)) || !storable(event.Account):
+		return stripe.Event{}, fmt.Errorf("%w: its id, type or account is not a Stripe identifier", ErrBadPayload)
 	}
 	return event, nil
+}
+
+// maxIDLength bounds the identifiers read from an event; Stripe's are a few
+// dozen ASCII characters.
+const maxIDLength = 255
+
+// storable reports whether an identifier from an event (its id, type,
+// account, payment intent) can be stored and indexed: PostgreSQL text holds
+// no U+0000, and an index entry has a size limit. Without this check such an
+// event failed in the database, was answered 503 and retried by Stripe for
+// days.
+func storable(s string) bool {
+	return len(s) <= maxIDLength && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // process records the event id and applies the event in one transaction.

@@ -148,3 +148,7 @@ func TestBuyerSchema(t *testing.T) {
 		}
 	})
 }
+
+func FuzzCustomData(f *testing.F) {
+	producttypestest.FuzzCustomData(f, contract.New(), os.DirFS("testdata/cases"))
+}

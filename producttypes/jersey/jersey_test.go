@@ -122,3 +122,7 @@ func TestCheckRules(t *testing.T) {
 		})
 	}
 }
+
+func FuzzCustomData(f *testing.F) {
+	producttypestest.FuzzCustomData(f, jersey.New(), os.DirFS("testdata/cases"))
+}

@@ -81,4 +81,27 @@
 //
 // A panic in any of the type's methods is reported as a failure of the case,
 // not a crash of the test binary.
+//
+// # Fuzzing buyer data
+//
+// FuzzCustomData is the fuzz target of the same contract:
+//
+//	func FuzzCustomData(f *testing.F) {
+//		producttypestest.FuzzCustomData(f, jersey.New(), os.DirFS("testdata/cases"))
+//	}
+//
+// Every case's "valid" and "invalid" data are its seeds, with the corpus in
+// testdata/fuzz/FuzzCustomData. Each input, taken as the raw custom_data of
+// a checkout, goes through the steps of platform/orders' checkout (absent
+// or null is {}, producttypes.DecodeJSON, an object is required, Normalize,
+// the compiled buyer schema with the prefix "/custom_data") for the config
+// of every case file, twice, and must meet these invariants: nothing panics
+// (and Validate reports no panic it caught); both runs give the same field
+// errors; Normalize leaves its input map as it was, and normalizing its
+// result again changes nothing; field errors are sorted, have a message and
+// a JSON Pointer under /custom_data that names a member of the normalized
+// data, or, for "is required", a member missing from an object there; and
+// data the schema accepts passes CheckRules without an error (field errors
+// from it are pointers, claims are whole), gets evidence that encodes, and
+// encodes as JSON for storage.
 package producttypestest
