@@ -10,7 +10,8 @@ import (
 
 // exportColumns are the export's fixed columns, in the documented order.
 var exportColumns = []string{"id", "created_at", "status", "product_id", "product_name", "product_type", "category",
-	"customer_id", "customer_email", "player_id", "player_name", "amount_cents", "amount_refunded_cents", "currency", "paid_at"}
+	"customer_id", "customer_email", "customer_name", "player_id", "player_name", "amount_cents", "amount_refunded_cents",
+	"currency", "paid_at", "legacy_id"}
 
 // csvExport is a parsed orders.csv: the header and each row by column name.
 type csvExport struct {
@@ -33,7 +34,14 @@ func (e *env) export(l league, query ...string) csvExport {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		e.t.Errorf("content type %q, want text/csv", ct)
 	}
-	records, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll()
+	if cd := r.Header.Get("Content-Disposition"); cd != `attachment; filename="`+l.Slug+"-orders-"+time.Now().UTC().Format("2006-01-02")+`.csv"` {
+		e.t.Errorf("Content-Disposition %q, want the league and the day in the filename", cd)
+	}
+	body, ok := strings.CutPrefix(string(r.Body), "\ufeff")
+	if !ok {
+		e.t.Errorf("the export does not open with a UTF-8 byte-order mark: %q", r.Body[:min(len(r.Body), 8)])
+	}
+	records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	if err != nil {
 		e.t.Fatalf("the export is not valid CSV: %v\n%s", err, r.Body)
 	}
@@ -49,6 +57,13 @@ func (e *env) export(l league, query ...string) csvExport {
 		x.Rows = append(x.Rows, row)
 	}
 	return x
+}
+
+// customerOf is the household id of a registration token.
+func (e *env) customerOf(l league, token string) string {
+	e.t.Helper()
+	orders := e.must(200, "GET", l.Base+"/orders", nil, "X-Registration-Token", token).JSON()["data"].([]any)
+	return orders[0].(map[string]any)["customer_id"].(string)
 }
 
 func TestExportOrders(t *testing.T) {
@@ -88,7 +103,7 @@ func TestExportOrders(t *testing.T) {
 		row := all.Rows[2]
 		want := map[string]string{"id": jersey["id"].(string), "status": "paid", "product_id": home, "product_name": "Home jersey",
 			"product_type": "jersey", "category": "uniforms", "customer_id": annHH, "customer_email": "ann@example.com",
-			"player_id": annPlayers[0], "player_name": "Ann Doe", "amount_cents": "0", "amount_refunded_cents": "0", "currency": "usd",
+			"customer_name": "Family ann@example.com", "legacy_id": "", "player_id": annPlayers[0], "player_name": "Ann Doe", "amount_cents": "0", "amount_refunded_cents": "0", "currency": "usd",
 			"custom_data.jersey_number": "7", "custom_data.top_size": "YM", "custom_data.bottom_size": "YM",
 			"custom_data.reason": "", "custom_data.signer_name": ""}
 		for k, v := range want {
@@ -100,6 +115,14 @@ func TestExportOrders(t *testing.T) {
 			if _, err := time.Parse(time.RFC3339, row[k]); err != nil {
 				t.Errorf("%s = %q: %v", k, row[k], err)
 			}
+		}
+	})
+
+	t.Run("names in any alphabet survive, as UTF-8 after the byte-order mark", func(t *testing.T) {
+		_, chenToken, _ := e.householdWithEmail(l, "chen@example.com", "CHÉN")
+		e.buy(l, chenToken, home, "", jerseyData(8))
+		if got := e.export(l, "customer_id="+e.customerOf(l, chenToken)).Rows[0]["player_name"]; got != "CHÉN Doe" {
+			t.Errorf("player_name %q, want CHÉN Doe", got)
 		}
 	})
 

@@ -202,7 +202,7 @@ func isoDataIDs(r resp) []string {
 // t when the export has no id header.
 func isoCSVIDs(t *testing.T, r resp) []string {
 	t.Helper()
-	rows, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.Body, []byte("\ufeff")))).ReadAll()
 	if err != nil || len(rows) == 0 || rows[0][0] != "id" {
 		t.Fatalf("not an orders export (%v): %s", err, r.Body)
 	}

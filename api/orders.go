@@ -106,7 +106,7 @@ func (s *Server) exportOrders(c *fiber.Ctx) error {
 	// c is recycled once the handler returns; the stream keeps only these.
 	conn, idle := c.Context().Conn(), c.App().Server().WriteTimeout
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="orders.csv"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+exportFilename(tenants.From(c).Slug, time.Now())+`"`)
 	if c.Method() == fiber.MethodHead {
 		// The headers alone: a stream writer would send a chunked body
 		// (at least its final chunk) after a HEAD response, which corrupts
@@ -146,6 +146,12 @@ func (s *Server) exportOrders(c *fiber.Ctx) error {
 		_ = w.Flush()
 	})
 	return nil
+}
+
+// exportFilename names the league and the day: "blue-league-orders-2026-12-01.csv"
+// (a slug is only lowercase letters, digits and dashes, so it needs no quoting).
+func exportFilename(slug string, now time.Time) string {
+	return slug + "-orders-" + now.UTC().Format("2006-01-02") + ".csv"
 }
 
 // exportWriter is the export's view of the response stream. Before each

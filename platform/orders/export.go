@@ -22,13 +22,18 @@ import (
 const exportBatch = 1000
 
 var exportHeader = []string{"id", "created_at", "status", "product_id", "product_name", "product_type",
-	"category", "customer_id", "customer_email", "player_id", "player_name", "amount_cents",
-	"amount_refunded_cents", "currency", "paid_at"}
+	"category", "customer_id", "customer_email", "customer_name", "player_id", "player_name", "amount_cents",
+	"amount_refunded_cents", "currency", "paid_at", "legacy_id"}
+
+// byteOrderMark opens the file so that spreadsheet programs (Excel above
+// all) read it as UTF-8: without it "CHÉN" opens as "CHÃ‰N".
+const byteOrderMark = "\ufeff"
 
 // exportItem is one order of an export batch with the names joined to it.
 type exportItem struct {
-	order                          Order
-	productName, email, playerName string
+	order                                        Order
+	productName, email, customerName, playerName string
+	legacyID                                     *string
 }
 
 // Export writes the orders matching f as CSV, newest first: the fixed
@@ -40,6 +45,9 @@ func (s *Service) Export(ctx context.Context, tenantID uuid.UUID, f Filter, w io
 	keys, err := s.customKeys(ctx, tenantID, f)
 	if err != nil {
 		return err
+	}
+	if _, err := io.WriteString(w, byteOrderMark); err != nil {
+		return fmt.Errorf("write export: %w", err)
 	}
 	cw := csv.NewWriter(w)
 	header := append([]string{}, exportHeader...)
@@ -99,7 +107,7 @@ func (s *Service) customKeys(ctx context.Context, tenantID uuid.UUID, f Filter) 
 // when pos is nil) in one tenant transaction and returns them once it is
 // committed.
 func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f Filter, pos *cursor) ([]exportItem, error) {
-	q := f.where(sq.Select(orderCols, "p.name", "c.email", "pl.first_name || ' ' || pl.last_name").
+	q := f.where(sq.Select(orderCols, "p.name", "c.email", "c.name", "pl.first_name || ' ' || pl.last_name", "o.legacy_ref").
 		From("orders o").
 		Join("products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id").
 		Join("customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id").
@@ -121,7 +129,7 @@ func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f Filter,
 		defer rows.Close()
 		for rows.Next() {
 			var it exportItem
-			if it.order, err = scanOrder(rows, &it.productName, &it.email, &it.playerName); err != nil {
+			if it.order, err = scanOrder(rows, &it.productName, &it.email, &it.customerName, &it.playerName, &it.legacyID); err != nil {
 				return err
 			}
 			batch = append(batch, it)
@@ -140,10 +148,14 @@ func exportRow(it exportItem, keys []string) []string {
 	if o.PaidAt != nil {
 		paidAt = o.PaidAt.Format(time.RFC3339)
 	}
+	legacyID := ""
+	if it.legacyID != nil {
+		legacyID = csvSafe(*it.legacyID)
+	}
 	row := []string{o.ID.String(), o.CreatedAt.Format(time.RFC3339), string(o.Status), o.ProductID.String(),
-		csvSafe(it.productName), o.ProductType, o.Category, o.CustomerID.String(), csvSafe(it.email), o.PlayerID.String(),
-		csvSafe(it.playerName), strconv.FormatInt(o.AmountCents, 10), strconv.FormatInt(o.AmountRefundedCents, 10),
-		o.Currency, paidAt}
+		csvSafe(it.productName), o.ProductType, o.Category, o.CustomerID.String(), csvSafe(it.email), csvSafe(it.customerName),
+		o.PlayerID.String(), csvSafe(it.playerName), strconv.FormatInt(o.AmountCents, 10),
+		strconv.FormatInt(o.AmountRefundedCents, 10), o.Currency, paidAt, legacyID}
 	var data map[string]json.RawMessage
 	_ = json.Unmarshal(o.CustomData, &data)
 	for _, k := range keys {
