@@ -493,3 +493,25 @@ func TestHouseholdOrders(t *testing.T) {
 		})
 	}
 }
+
+func TestOrdersCarryNames(t *testing.T) {
+	e := newEnv(t)
+	l := e.newLeague()
+	p := e.product(l, freeJersey("Home jersey"))
+	_, token, players := e.household(l, "Sam")
+	created := e.must(201, "POST", l.Base+"/checkout", map[string]any{"registration_token": token, "product_id": p["id"],
+		"custom_data": jerseyData(4)}).JSON()["order"].(map[string]any)
+	id := created["id"].(string)
+	for name, o := range map[string]map[string]any{
+		"the checkout's answer": created,
+		"the admin detail":      e.must(200, "GET", l.Base+"/admin/orders/"+id, nil, bearer(l.Viewer)...).JSON(),
+		"the admin list":        e.must(200, "GET", l.Base+"/admin/orders", nil, bearer(l.Viewer)...).JSON()["data"].([]any)[0].(map[string]any),
+		"the household's list":  e.must(200, "GET", l.Base+"/orders", nil, "X-Registration-Token", token).JSON()["data"].([]any)[0].(map[string]any),
+	} {
+		t.Run(name+" names the product and the player", func(t *testing.T) {
+			if o["product_name"] != "Home jersey" || o["player_name"] != "Sam Doe" || o["player_id"] != players[0] {
+				t.Errorf("product_name %v, player_name %v", o["product_name"], o["player_name"])
+			}
+		})
+	}
+}

@@ -312,7 +312,7 @@ func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, c
 		event AS (
 			INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
 			SELECT $1, $14, o.id, 'buyer', NULL, o.status, $15 FROM o)
-		SELECT ` + orderCols + ` FROM o`
+		SELECT * FROM o`
 	row := tx.QueryRow(ctx, q, tenantID, o.ID, o.ProductID, o.ProductType, o.Category, o.CustomerID, o.PlayerID,
 		o.Status, o.AmountCents, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence, ids.New(), detail)
 	inserted, err := scanOrder(row)

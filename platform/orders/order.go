@@ -64,10 +64,12 @@ func (s Status) Live() bool {
 type Order struct {
 	ID                      uuid.UUID       `json:"id"`
 	ProductID               uuid.UUID       `json:"product_id"`
+	ProductName             string          `json:"product_name"`
 	ProductType             string          `json:"product_type"`
 	Category                string          `json:"category"`
 	CustomerID              uuid.UUID       `json:"customer_id"`
 	PlayerID                uuid.UUID       `json:"player_id"`
+	PlayerName              string          `json:"player_name"`
 	Status                  Status          `json:"status"`
 	AmountCents             int64           `json:"amount_cents"`
 	AmountRefundedCents     int64           `json:"amount_refunded_cents"`
@@ -93,9 +95,15 @@ type Event struct {
 	Detail string    `json:"detail"`
 }
 
+// orderCols are an order's columns as scanOrder reads them, with the names
+// of its product and player (read by primary key, for the rows returned
+// only). They need the orders table under the alias o.
 const orderCols = `o.id, o.product_id, o.product_type, o.category, o.customer_id, o.player_id, o.status,
 	o.amount_cents, o.amount_refunded_cents, o.currency, o.custom_data, o.schema_version, o.evidence,
-	o.checkout_url, o.stripe_checkout_session_id, o.stripe_payment_intent_id, o.created_at, o.updated_at, o.paid_at`
+	o.checkout_url, o.stripe_checkout_session_id, o.stripe_payment_intent_id, o.created_at, o.updated_at, o.paid_at,
+	coalesce((SELECT p.name FROM products p WHERE p.tenant_id = o.tenant_id AND p.id = o.product_id), '') AS product_name,
+	coalesce((SELECT pl.first_name || ' ' || pl.last_name FROM players pl
+		WHERE pl.tenant_id = o.tenant_id AND pl.id = o.player_id), '') AS player_name`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -103,7 +111,7 @@ func scanOrder(row scanner, extra ...any) (Order, error) {
 	var o Order
 	dest := append([]any{&o.ID, &o.ProductID, &o.ProductType, &o.Category, &o.CustomerID, &o.PlayerID,
 		&o.Status, &o.AmountCents, &o.AmountRefundedCents, &o.Currency, &o.CustomData, &o.SchemaVersion,
-		&o.Evidence, &o.CheckoutURL, &o.StripeCheckoutSessionID, &o.StripePaymentIntentID, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt}, extra...)
+		&o.Evidence, &o.CheckoutURL, &o.StripeCheckoutSessionID, &o.StripePaymentIntentID, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt, &o.ProductName, &o.PlayerName}, extra...)
 	err := row.Scan(dest...)
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	if o.PaidAt != nil {
