@@ -29,6 +29,16 @@ type Customer struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// PlayerName is the "first last" name of the household's player id, or "".
+func (c Customer) PlayerName(id uuid.UUID) string {
+	for _, p := range c.Players {
+		if p.ID == id {
+			return p.FirstName + " " + p.LastName
+		}
+	}
+	return ""
+}
+
 // Player is a child of a household (or an adult player).
 type Player struct {
 	ID          uuid.UUID `json:"id"`

@@ -195,8 +195,9 @@ func (s *Service) place(ctx context.Context, tx pgx.Tx, req CheckoutRequest, c c
 	if err != nil {
 		return placed{}, fmt.Errorf("encode custom data: %w", err)
 	}
-	o := Order{ID: ids.New(), ProductID: c.product.ID, ProductType: c.product.Type,
-		Category: c.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: StatusPending,
+	o := Order{ID: ids.New(), ProductID: c.product.ID, ProductName: c.product.Name, ProductType: c.product.Type,
+		PlayerName: household.PlayerName(playerID),
+		Category:   c.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: StatusPending,
 		AmountCents: c.product.PriceCents, Currency: c.product.Currency, CustomData: data,
 		SchemaVersion: c.product.SchemaVersion, Evidence: evidence}
 	if o.AmountCents == 0 {
@@ -308,13 +309,14 @@ func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, c
 			FROM product
 			ON CONFLICT (tenant_id, product_id, player_id) WHERE status IN ('pending', 'paid', 'partially_refunded')
 			DO NOTHING
-			RETURNING ` + orderCols + `),
+			RETURNING ` + orderFields + `),
 		event AS (
 			INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
 			SELECT $1, $14, o.id, 'buyer', NULL, o.status, $15 FROM o)
-		SELECT * FROM o`
+		SELECT *, $16::text, $17::text FROM o`
 	row := tx.QueryRow(ctx, q, tenantID, o.ID, o.ProductID, o.ProductType, o.Category, o.CustomerID, o.PlayerID,
-		o.Status, o.AmountCents, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence, ids.New(), detail)
+		o.Status, o.AmountCents, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence, ids.New(), detail,
+		o.ProductName, o.PlayerName)
 	inserted, err := scanOrder(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var existing *uuid.UUID

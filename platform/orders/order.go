@@ -95,12 +95,16 @@ type Event struct {
 	Detail string    `json:"detail"`
 }
 
-// orderCols are an order's columns as scanOrder reads them, with the names
-// of its product and player (read by primary key, for the rows returned
-// only). They need the orders table under the alias o.
-const orderCols = `o.id, o.product_id, o.product_type, o.category, o.customer_id, o.player_id, o.status,
+// orderFields are an order's own columns, in scanOrder's order; they need
+// the orders table under the alias o.
+const orderFields = `o.id, o.product_id, o.product_type, o.category, o.customer_id, o.player_id, o.status,
 	o.amount_cents, o.amount_refunded_cents, o.currency, o.custom_data, o.schema_version, o.evidence,
-	o.checkout_url, o.stripe_checkout_session_id, o.stripe_payment_intent_id, o.created_at, o.updated_at, o.paid_at,
+	o.checkout_url, o.stripe_checkout_session_id, o.stripe_payment_intent_id, o.created_at, o.updated_at, o.paid_at`
+
+// orderCols are what scanOrder reads: orderFields and the names of the
+// order's product and player (read by primary key, for the rows returned
+// only).
+const orderCols = orderFields + `,
 	coalesce((SELECT p.name FROM products p WHERE p.tenant_id = o.tenant_id AND p.id = o.product_id), '') AS product_name,
 	coalesce((SELECT pl.first_name || ' ' || pl.last_name FROM players pl
 		WHERE pl.tenant_id = o.tenant_id AND pl.id = o.player_id), '') AS player_name`
