@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -46,7 +47,7 @@ func (s *Server) staff(need tenants.Role) fiber.Handler {
 			return err
 		}
 		if !role.Allows(need) {
-			return apperr.ErrForbidden
+			return &apperr.Denied{Detail: fmt.Sprintf("this needs a key with the %s role or a higher one; this key's role is %s", need, role)}
 		}
 		c.Locals(roleKey, role)
 		return c.Next()

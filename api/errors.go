@@ -32,6 +32,8 @@ func problemFor(err error) Problem {
 		invalid  *apperr.Invalid
 		conflict *apperr.Conflict
 		fe       *fiber.Error
+		denied   *apperr.Denied
+		missing  *apperr.Missing
 	)
 	switch {
 	case errors.As(err, &bad):
@@ -41,11 +43,15 @@ func problemFor(err error) Problem {
 	case errors.As(err, &conflict):
 		return Problem{Type: "/problems/conflict", Title: "Conflict", Status: 409, Detail: conflict.Detail,
 			Errors: conflict.Fields, OrderID: conflict.OrderID}
+	case errors.As(err, &missing):
+		return Problem{Type: "/problems/not-found", Title: "Not found", Status: 404, Detail: missing.Detail}
 	case errors.Is(err, apperr.ErrNotFound):
 		return Problem{Type: "/problems/not-found", Title: "Not found", Status: 404}
 	case errors.Is(err, apperr.ErrUnauthorized):
 		return Problem{Type: "/problems/unauthorized", Title: "Unauthorized", Status: 401,
 			Detail: "missing or invalid credentials"}
+	case errors.As(err, &denied):
+		return Problem{Type: "/problems/forbidden", Title: "Forbidden", Status: 403, Detail: denied.Detail}
 	case errors.Is(err, apperr.ErrForbidden):
 		return Problem{Type: "/problems/forbidden", Title: "Forbidden", Status: 403,
 			Detail: "these credentials may not do this"}

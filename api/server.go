@@ -5,6 +5,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/netip"
 	"sync/atomic"
@@ -57,6 +59,17 @@ type Deps struct {
 	BodyTimeout time.Duration
 }
 
+// marshalJSON encodes v without HTML escaping.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // BodyLimit is the largest request body accepted (larger: 413).
 const BodyLimit = 1 << 20
 
@@ -89,9 +102,12 @@ func New(deps Deps) *fiber.App {
 		// Bodies are read by the routes that take one, within a budget
 		// (body.go), never buffered whole before routing.
 		StreamRequestBody: true,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		// JSON as written: "<= 30", not "\u003c= 30" (encoding/json escapes
+		// HTML characters by default; nothing here is embedded in HTML).
+		JSONEncoder:  marshalJSON,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  120 * time.Second,
 	}
 	cfg.ErrorHandler = s.errorHandler()
 	app := fiber.New(cfg)

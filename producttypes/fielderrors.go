@@ -15,8 +15,11 @@ import (
 func fieldErrors(ve *jsonschema.ValidationError, v any, prefix string) []FieldError {
 	seen := map[FieldError]bool{}
 	var out []FieldError
-	add := func(field, msg string) {
+	add := func(field, msg string, detail ...string) {
 		fe := FieldError{Field: prefixOrRoot(field), Message: msg}
+		if len(detail) > 0 && detail[0] != msg {
+			fe.Detail = detail[0]
+		}
 		if !seen[fe] {
 			seen[fe] = true
 			out = append(out, fe)
@@ -45,7 +48,11 @@ func fieldErrors(ve *jsonschema.ValidationError, v any, prefix string) []FieldEr
 			// Reported at the property itself ("not allowed").
 			add(base, "is not an allowed field")
 		default:
-			add(base, e.Message)
+			if human := humanMessage(e); human != "" {
+				add(base, human, e.Message)
+			} else {
+				add(base, e.Message)
+			}
 		}
 	}
 	walk(ve)

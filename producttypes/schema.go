@@ -97,6 +97,7 @@ func sortFields(fields []FieldError) []FieldError {
 	}
 	for i := range fields {
 		fields[i].Message = excerpt(fields[i].Message, maxMessageBytes)
+		fields[i].Detail = excerpt(fields[i].Detail, maxMessageBytes)
 	}
 	return fields
 }

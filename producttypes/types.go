@@ -33,6 +33,9 @@ type Type interface {
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Detail, when set, is the validator's own wording (the pattern, the
+	// bound and the value found), for developers; Message is for people.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Normalizer is implemented by types that clean buyer data before it is

@@ -1,7 +1,11 @@
 package tenants
 
 import (
+	"errors"
+
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/leaguepay/checkout/platform/apperr"
 )
 
 const localsKey = "tenants.tenant"
@@ -11,6 +15,9 @@ const localsKey = "tenants.tenant"
 func Resolve(s *Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		t, err := s.BySlug(c.UserContext(), c.Params("tenant"))
+		if errors.Is(err, apperr.ErrNotFound) {
+			return &apperr.Missing{Detail: "there is no league with this slug"}
+		}
 		if err != nil {
 			return err
 		}

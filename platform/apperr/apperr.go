@@ -59,6 +59,24 @@ type Conflict struct {
 
 func (e *Conflict) Error() string { return "apperr: conflict: " + e.Detail }
 
+// Denied is ErrForbidden with words saying what would be allowed (the role
+// a route needs).
+type Denied struct{ Detail string }
+
+func (e *Denied) Error() string { return "apperr: forbidden: " + e.Detail }
+
+// Is makes a Denied an ErrForbidden.
+func (e *Denied) Is(target error) bool { return target == ErrForbidden }
+
+// Missing is ErrNotFound with words saying what is missing (an unknown
+// league).
+type Missing struct{ Detail string }
+
+func (e *Missing) Error() string { return "apperr: not found: " + e.Detail }
+
+// Is makes a Missing an ErrNotFound.
+func (e *Missing) Is(target error) bool { return target == ErrNotFound }
+
 // Field returns a one-field slice, for the common single-field errors.
 func Field(pointer, message string) []FieldError {
 	return []FieldError{{Field: pointer, Message: message}}

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -89,10 +90,13 @@ func (s *Service) PublicJSON(ctx context.Context, tenantID uuid.UUID, f Filter) 
 	if b, ok := e.encoded[f]; ok {
 		return b, nil
 	}
-	b, err := json.Marshal(map[string][]Public{"data": e.filter(f)})
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<" as written, as every other answer of the API
+	if err := enc.Encode(map[string][]Public{"data": e.filter(f)}); err != nil {
 		return nil, fmt.Errorf("encode products: %w", err)
 	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	e.encoded[f] = b
 	return b, nil
 }
