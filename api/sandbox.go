@@ -2,9 +2,13 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
+	"maps"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,24 +22,75 @@ import (
 	"github.com/leaguepay/checkout/tenants"
 )
 
-// The sandbox provider's checkout page: it shows the order with Pay and
-// Cancel buttons. Each button sends a correctly signed, Stripe-shaped event
-// through the tenant webhook's own verification path, exactly as Stripe
-// would. The routes exist only with CHECKOUT_PAYMENTS=sandbox.
+// The sandbox provider's checkout page: it shows what the parent is paying
+// for, and buttons for each outcome the backend handles. Each sends a
+// correctly signed, Stripe-shaped event through the tenant webhook's own
+// verification path, exactly as Stripe would; after a payment or a cancel
+// the buyer goes back to the checkout's success_url or cancel_url, as from
+// Stripe. The routes exist only with CHECKOUT_PAYMENTS=sandbox.
 var sandboxTmpl = template.Must(template.New("sandbox").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sandbox checkout</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto}button{font-size:1.1rem;margin-right:1rem}</style>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{if .League}}{{.League}} — {{end}}Sandbox checkout</title>
+<style>
+*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:32rem;line-height:1.4;color:#1a1a1a}
+h1{font-size:1.4rem;margin:.5rem 0}
+.note{background:#fff7d6;border-radius:.5rem;padding:.5rem .75rem;font-size:.9rem}
+dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem .75rem;margin:1rem 0;overflow-wrap:anywhere}
+dt{color:#555}dd{margin:0}
+.amount{font-size:1.5rem;font-weight:600}
+form{margin:.5rem 0}
+button{width:100%;font-size:1.05rem;padding:.75rem;border-radius:.5rem;border:1px solid #888;background:#f4f4f4}
+button.primary{background:#1a56db;border-color:#1a56db;color:#fff}
+.outcome{color:#b91c1c}
+</style>
 </head><body>
-<h1>Sandbox checkout</h1>
-<p>No money moves here: this page stands in for Stripe Checkout.</p>
-<dl><dt>Order</dt><dd id="order">{{.Order.ID}}</dd>
-<dt>Amount</dt><dd id="amount">{{.Amount}}</dd>
-<dt>Status</dt><dd id="status">{{.Order.Status}}</dd></dl>
-{{if eq .Order.Status "pending"}}
-<form method="post" action="{{.Base}}/pay" style="display:inline"><button id="pay" type="submit">Pay</button></form>
-<form method="post" action="{{.Base}}/cancel" style="display:inline"><button id="cancel" type="submit">Cancel</button></form>
+{{if .Missing}}
+<h1>No such checkout</h1>
+<p>This sandbox checkout does not exist, or belongs to another league. Start the checkout again from the league's site.</p>
+{{else}}
+<p class="note">Sandbox: no money moves here. This page stands in for Stripe Checkout.</p>
+<h1 id="league">{{.League}}</h1>
+<dl>
+<dt>Product</dt><dd id="product">{{.Order.ProductName}}</dd>
+<dt>Player</dt><dd id="player">{{.Order.PlayerName}}</dd>
+{{range .Data}}<dt>{{.Key}}</dt><dd>{{.Value}}</dd>
+{{end}}<dt>Amount</dt><dd id="amount" class="amount">{{.Amount}}</dd>
+<dt>Status</dt><dd id="status">{{.Status}}</dd>
+<dt>Order</dt><dd id="order">{{.Order.ID}}</dd>
+</dl>
+{{if .Declined}}<p id="declined" class="outcome">The card was declined. Nothing was paid; try again or choose another outcome.</p>{{end}}
+{{if .Open}}
+<form method="post" action="{{.Base}}/pay{{call .Query}}"><button id="pay" class="primary" type="submit">Pay {{.Amount}}</button></form>
+<form method="post" action="{{.Base}}/pay{{call .Query "outcome" "declined"}}"><button id="decline" type="submit">Card declined</button></form>
+<form method="post" action="{{.Base}}/pay{{call .Query "outcome" "processing"}}"><button id="debit" type="submit">Bank debit (still processing)</button></form>
+<form method="post" action="{{.Base}}/cancel{{call .Query}}"><button id="cancel" type="submit">Cancel</button></form>
+{{else if .Processing}}
+<p>The bank debit is processing: the order stays pending until the bank answers.</p>
+<form method="post" action="{{.Base}}/pay{{call .Query "outcome" "processing-succeeds"}}"><button id="debit-succeeds" class="primary" type="submit">The debit succeeds</button></form>
+<form method="post" action="{{.Base}}/pay{{call .Query "outcome" "processing-fails"}}"><button id="debit-fails" type="submit">The debit fails</button></form>
+{{end}}
 {{end}}
 </body></html>`))
+
+// sandboxOutcomes are what the page's buttons ask for: the Stripe event
+// each sends (none for a declined card: Stripe Checkout keeps the session
+// open and sends nothing), the session's payment_status in it, and where
+// the buyer goes next ("success", "cancel" or back to the page).
+var sandboxOutcomes = map[string]struct {
+	event, paymentStatus, next string
+}{
+	"paid":                {"checkout.session.completed", "paid", "success"},
+	"declined":            {"", "", "page"},
+	"processing":          {"checkout.session.completed", "unpaid", "page"},
+	"processing-succeeds": {"checkout.session.async_payment_succeeded", "paid", "success"},
+	"processing-fails":    {"checkout.session.async_payment_failed", "unpaid", "cancel"},
+	"canceled":            {"checkout.session.expired", "unpaid", "cancel"},
+}
+
+// sandboxData is one line of the order's custom data, as the parent chose it.
+type sandboxData struct{ Key, Value string }
 
 // sandboxSessionRE is the shape of the sandbox provider's session ids
 // (cs_sandbox_<order id hex>_<expiry>).
@@ -50,44 +105,135 @@ func (s *Server) sandboxOrder(c *fiber.Ctx) (orders.Order, error) {
 }
 
 func (s *Server) sandboxPage(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	o, err := s.sandboxOrder(c)
+	if errors.Is(err, apperr.ErrNotFound) {
+		c.Status(fiber.StatusNotFound)
+		return sandboxTmpl.Execute(c.Response().BodyWriter(), map[string]any{"Missing": true})
+	}
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	var data map[string]any
+	_ = json.Unmarshal(o.CustomData, &data)
+	var lines []sandboxData
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		v, ok := data[k].(string)
+		if !ok {
+			raw, _ := json.Marshal(data[k])
+			v = string(raw)
+		}
+		lines = append(lines, sandboxData{Key: strings.ReplaceAll(k, "_", " "), Value: v})
+	}
+	t := tenants.From(c)
+	returns := s.sandboxReturns(c)
+	processing := o.Status == orders.StatusPending && c.Query("outcome") == "processing"
+	status := string(o.Status)
+	if processing {
+		status = "pending (bank debit processing)"
+	}
 	return sandboxTmpl.Execute(c.Response().BodyWriter(), map[string]any{
-		"Order":  o,
-		"Amount": fmt.Sprintf("%d.%02d %s", o.AmountCents/100, o.AmountCents%100, strings.ToUpper(o.Currency)),
-		"Base":   "/sandbox/checkout/" + tenants.From(c).Slug + "/" + c.Params("session"),
+		"League": t.Name, "Order": o, "Data": lines, "Status": status,
+		"Amount":     fmt.Sprintf("%d.%02d %s", o.AmountCents/100, o.AmountCents%100, strings.ToUpper(o.Currency)),
+		"Base":       "/sandbox/checkout/" + t.Slug + "/" + c.Params("session"),
+		"Open":       o.Status == orders.StatusPending && !processing,
+		"Processing": processing,
+		"Declined":   c.Query("outcome") == "declined",
+		"Query":      returns.query,
 	})
 }
 
+// sandboxReturn is where a sandbox checkout sends the buyer back: the
+// success_url and cancel_url the checkout was given (carried on the page's
+// URL, as Stripe keeps them on its session), each only when it is on one of
+// the league's allowed origins, so the page is no open redirect.
+type sandboxReturn struct{ success, cancel string }
+
+func (s *Server) sandboxReturns(c *fiber.Ctx) sandboxReturn {
+	t := tenants.From(c)
+	var r sandboxReturn
+	if u := c.Query("success_url"); u != "" && t.OriginAllowed(u) {
+		r.success = u
+	}
+	if u := c.Query("cancel_url"); u != "" && t.OriginAllowed(u) {
+		r.cancel = u
+	}
+	return r
+}
+
+// query is the page's query string carrying the return URLs, plus name and
+// value pairs: what the page's forms post to.
+func (r sandboxReturn) query(pairs ...string) string {
+	v := url.Values{}
+	if r.success != "" {
+		v.Set("success_url", r.success)
+	}
+	if r.cancel != "" {
+		v.Set("cancel_url", r.cancel)
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v.Set(pairs[i], pairs[i+1])
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
 func (s *Server) sandboxPay(c *fiber.Ctx) error {
-	return s.sandboxEvent(c, "checkout.session.completed")
+	outcome := c.Query("outcome", "paid")
+	if _, ok := sandboxOutcomes[outcome]; !ok || outcome == "canceled" {
+		return &apperr.BadRequest{Detail: "unknown outcome",
+			Fields: apperr.Field("query:outcome", "must be paid, declined, processing, processing-succeeds or processing-fails")}
+	}
+	return s.sandboxEvent(c, outcome)
 }
 
 func (s *Server) sandboxCancel(c *fiber.Ctx) error {
-	return s.sandboxEvent(c, "checkout.session.expired")
+	return s.sandboxEvent(c, "canceled")
 }
 
-// sandboxEvent signs a Stripe-shaped event about the page's session and
-// hands it to the tenant webhook, then shows the page again.
-func (s *Server) sandboxEvent(c *fiber.Ctx, typ string) error {
+// sandboxEvent signs the Stripe-shaped event of outcome about the page's
+// session and hands it to the tenant webhook, then sends the buyer on.
+func (s *Server) sandboxEvent(c *fiber.Ctx, outcome string) error {
 	o, err := s.sandboxOrder(c)
 	if err != nil {
 		return err
 	}
 	t := tenants.From(c)
+	how := sandboxOutcomes[outcome]
+	if how.event != "" {
+		if err := s.sandboxSend(c, t, o, how.event, how.paymentStatus); err != nil {
+			return err
+		}
+	}
+	returns := s.sandboxReturns(c)
+	page := "/sandbox/checkout/" + t.Slug + "/" + c.Params("session")
+	switch {
+	case how.next == "success" && returns.success != "":
+		return c.Redirect(returns.success, fiber.StatusSeeOther)
+	case how.next == "cancel" && returns.cancel != "":
+		return c.Redirect(returns.cancel, fiber.StatusSeeOther)
+	case outcome == "declined" || outcome == "processing":
+		return c.Redirect(page+returns.query("outcome", outcome), fiber.StatusSeeOther)
+	}
+	return c.Redirect(page+returns.query(), fiber.StatusSeeOther)
+}
+
+// sandboxSend signs one event as Stripe would and delivers it through the
+// tenant webhook's own verification path.
+func (s *Server) sandboxSend(c *fiber.Ctx, t tenants.Tenant, o orders.Order, typ, paymentStatus string) error {
 	acct, err := s.deps.Payments.Account(c.UserContext(), t.ID)
 	if err != nil {
 		return err
 	}
 	obj := map[string]any{"id": c.Params("session"), "object": "checkout.session", "client_reference_id": o.ID.String(),
 		"metadata":     map[string]string{"order_id": o.ID.String(), "tenant_id": t.ID.String()},
-		"amount_total": o.AmountCents, "currency": o.Currency, "status": "expired", "payment_status": "unpaid"}
-	if typ == "checkout.session.completed" {
-		obj["status"], obj["payment_status"] = "complete", "paid"
-		obj["payment_intent"] = "pi_sandbox_" + strings.ReplaceAll(o.ID.String(), "-", "")
+		"amount_total": o.AmountCents, "currency": o.Currency, "status": "complete", "payment_status": paymentStatus,
+		"payment_intent": "pi_sandbox_" + strings.ReplaceAll(o.ID.String(), "-", "")}
+	if typ == "checkout.session.expired" {
+		obj["status"] = "expired"
+		delete(obj, "payment_intent")
 	}
 	payload, _ := json.Marshal(map[string]any{"id": "evt_sandbox_" + strings.ReplaceAll(ids.New().String(), "-", ""),
 		"object": "event", "api_version": stripe.APIVersion, "created": time.Now().Unix(), "type": typ,
@@ -96,8 +242,5 @@ func (s *Server) sandboxEvent(c *fiber.Ctx, typ string) error {
 	start := time.Now()
 	res, err := s.deps.Webhooks.Tenant(c.UserContext(), t.ID, signed.Payload, signed.Header)
 	s.countWebhook(t.Slug, res, start)
-	if err != nil {
-		return err
-	}
-	return c.Redirect("/sandbox/checkout/"+t.Slug+"/"+c.Params("session"), fiber.StatusSeeOther)
+	return err
 }

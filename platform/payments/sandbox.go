@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,20 @@ func (s *Sandbox) CreateCustomer(_ context.Context, _ Account, req CustomerReque
 // and whose URL is the sandbox checkout page.
 func (s *Sandbox) CreateSession(_ context.Context, _ Account, req SessionRequest) (Session, error) {
 	id := fmt.Sprintf("cs_sandbox_%s_%d", strings.ReplaceAll(req.OrderID, "-", ""), req.ExpiresAt.Unix())
-	return Session{ID: id, URL: s.publicURL + "/sandbox/checkout/" + req.TenantSlug + "/" + id, Status: "open",
+	// The page sends the buyer back to these after Pay or Cancel, as Stripe
+	// does; it keeps them on its URL, as it keeps nothing else.
+	back := url.Values{}
+	if req.SuccessURL != "" {
+		back.Set("success_url", req.SuccessURL)
+	}
+	if req.CancelURL != "" {
+		back.Set("cancel_url", req.CancelURL)
+	}
+	page := s.publicURL + "/sandbox/checkout/" + req.TenantSlug + "/" + id
+	if len(back) > 0 {
+		page += "?" + back.Encode()
+	}
+	return Session{ID: id, URL: page, Status: "open",
 		PaymentStatus: "unpaid", AmountTotal: req.AmountCents, Currency: req.Currency, ExpiresAt: req.ExpiresAt.UTC()}, nil
 }
 
