@@ -19,6 +19,8 @@ func serveCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
 		Short: "Run the API (configuration from the environment)",
+		Long:  "Run the API, the metrics listener and the reconciler until SIGTERM or SIGINT.\n\n" + config.Help(),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withServices(cmd, func(s *services, cfg config.Config) error {
 				if err := s.db.CheckAppRole(cmd.Context()); err != nil {
