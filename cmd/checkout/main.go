@@ -43,9 +43,11 @@ func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "checkout",
 		Short:         "Multi-tenant checkout platform for sports leagues",
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	root.AddCommand(serveCmd(), migrateCmd(), devCmd(), tenantsCmd(), keysCmd(), seedCmd(), importCmd())
 	return root
 }
