@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -98,8 +99,14 @@ func wire(d *db.DB, cfg config.Config, log *slog.Logger) (*services, error) {
 		webhooks: webhooks.NewHandler(d, pay, log).WithObserver(orders.Observers(m, ord.PaidHooks())), metrics: m, log: log}, nil
 }
 
-// open connects to the configured database as the application role.
+// open connects to the configured database as the application role,
+// logging to stderr.
 func open(ctx context.Context, cfg config.Config) (*services, error) {
+	return openLogged(ctx, cfg, newLogger(os.Stderr))
+}
+
+// openLogged is open with the services logging to log.
+func openLogged(ctx context.Context, cfg config.Config, log *slog.Logger) (*services, error) {
 	if err := cfg.RequireDatabase(); err != nil {
 		return nil, err
 	}
@@ -107,7 +114,7 @@ func open(ctx context.Context, cfg config.Config) (*services, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := wire(d, cfg, newLogger())
+	s, err := wire(d, cfg, log)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -115,8 +122,8 @@ func open(ctx context.Context, cfg config.Config) (*services, error) {
 	return s, nil
 }
 
-func newLogger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 func (s *services) apiDeps(cfg config.Config) api.Deps {
