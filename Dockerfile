@@ -2,7 +2,8 @@
 # running as an unprivileged user. The Helm chart runs it with a read-only
 # root filesystem and an emptyDir on /tmp.
 #
-#   docker build -t leaguepay/checkout:0.1.0 .
+#   docker build --build-arg VERSION=0.1.0 --build-arg COMMIT="$(git rev-parse HEAD)" \
+#     -t leaguepay/checkout:0.1.0 .
 #   docker run --rm -e CHECKOUT_DATABASE_URL=... -p 8080:8080 leaguepay/checkout:0.1.0
 
 ARG GO_VERSION=1.26
@@ -13,7 +14,11 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/checkout ./cmd/checkout
+# The context has no .git, so the build records no commit of its own:
+# `checkout --version` reports these instead.
+ARG VERSION=""
+ARG COMMIT=""
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" -o /out/checkout ./cmd/checkout
 
 FROM scratch
 # CA roots for TLS to Stripe and to a managed PostgreSQL (sslmode=require/verify-full).

@@ -21,7 +21,7 @@ func tenantsCmd() *cobra.Command {
 			return withServices(cmd, func(s *services, _ config.Config) error {
 				t, err := s.tenants.Create(cmd.Context(), tenants.NewTenant{Slug: slug, Name: name, Currency: &currency})
 				if err != nil {
-					return describeErr(err)
+					return err
 				}
 				return printJSON(cmd, t)
 			})
@@ -47,7 +47,7 @@ func keysCmd() *cobra.Command {
 			return withTenant(cmd, tenant, func(s *services, t tenants.Tenant) error {
 				k, err := s.tenants.Keys().Create(cmd.Context(), t.ID, tenants.KeyInput{Role: tenants.Role(role), Name: name})
 				if err != nil {
-					return describeErr(err)
+					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), k.Key)
 				return nil
@@ -83,7 +83,7 @@ func withTenant(cmd *cobra.Command, slug string, fn func(s *services, t tenants.
 	return withServices(cmd, func(s *services, _ config.Config) error {
 		t, err := s.tenants.BySlug(cmd.Context(), slug)
 		if err != nil {
-			return fmt.Errorf("tenant %q: %w", slug, describeErr(err))
+			return fmt.Errorf("tenant %q: %w", slug, err)
 		}
 		return fn(s, t)
 	})

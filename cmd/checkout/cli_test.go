@@ -42,7 +42,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
-	err = cmd.ExecuteContext(context.Background())
+	err = execute(context.Background(), cmd)
 	return out.String(), errOut.String(), err
 }
 
@@ -76,9 +76,9 @@ func TestTenantsCreate(t *testing.T) {
 		args []string
 		says string
 	}{
-		{"a taken slug is refused naming the slug", []string{"--slug", s, "--name", "Again"}, "/slug"},
-		{"a malformed slug is refused", []string{"--slug", "Bad Slug", "--name", "X"}, "/slug"},
-		{"an upper-case currency is refused", []string{"--slug", slug(), "--name", "X", "--currency", "USD"}, "/currency"},
+		{"a taken slug is refused naming the slug", []string{"--slug", s, "--name", "Again"}, "slug is taken"},
+		{"a malformed slug is refused", []string{"--slug", "Bad Slug", "--name", "X"}, "slug must"},
+		{"an upper-case currency is refused", []string{"--slug", slug(), "--name", "X", "--currency", "USD"}, "currency must"},
 		{"a missing name is refused", []string{"--slug", slug()}, "name"},
 	}
 	for _, tt := range tests {
@@ -119,7 +119,7 @@ func TestKeysCreate(t *testing.T) {
 		args []string
 		says string
 	}{
-		{"an unknown role is refused naming the role", []string{"--tenant", s, "--role", "owner"}, "/role"},
+		{"an unknown role is refused naming the role", []string{"--tenant", s, "--role", "owner"}, "role must"},
 		{"an unknown tenant is refused naming it", []string{"--tenant", "no-such-league", "--role", "viewer"}, `"no-such-league": not found`},
 		{"a missing role is refused", []string{"--tenant", s}, "role"},
 	}

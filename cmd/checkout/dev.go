@@ -2,17 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
+	"net"
+	"net/url"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/db"
-	"github.com/leaguepay/checkout/tenants"
+	"github.com/leaguepay/checkout/platform/secrets"
 )
 
 // Local defaults of checkout dev.
@@ -20,6 +22,10 @@ const (
 	devDatabase      = "checkout_dev"
 	devLoginRole     = "checkout_dev_app"
 	devPlatformToken = "dev-platform-token"
+	// devAddr is where dev listens unless CHECKOUT_HTTP_ADDR says otherwise:
+	// loopback, since dev serves a documented platform token and a sandbox
+	// whose Pay button anyone reaching it may press.
+	devAddr = "127.0.0.1:8080"
 )
 
 // localServers are tried, in order, when CHECKOUT_DATABASE_URL is unset.
@@ -28,29 +34,119 @@ var localServers = []string{
 	"postgres://postgres@/postgres?host=/var/run/postgresql",
 }
 
+// devOptions are checkout dev's flags.
+type devOptions struct {
+	private bool // --private-postgres
+	reset   bool // --reset
+}
+
 func devCmd() *cobra.Command {
-	var private bool
+	var opts devOptions
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "One-command local setup: PostgreSQL, migrations, demo league, server, curl lines",
-		Args:  cobra.NoArgs,
+		Long: "One-command local setup: finds or starts a PostgreSQL, migrates it, seeds the demo league, " +
+			"and serves it with the sandbox payment provider on " + devAddr + ", printing ready-to-paste curl lines.\n\n" +
+			"It takes the address first: when another checkout dev (or anything) holds it, it stops before changing anything. " +
+			"The admin key and registration token it prints are kept in the user's cache directory and are the same on every run; " +
+			"the quick start's orders of an earlier run are ended at start so every printed line works again.\n\n" +
+			config.Help(),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.FromEnv()
 			if err != nil {
 				return err
 			}
+			ln, err := devListen(cfg)
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			cfg = devConfig(cfg, ln.Addr(), cmd.ErrOrStderr())
 			ctx := cmd.Context()
-			adminURL, cleanup, err := devDatabaseURL(ctx, cfg, private, cmd.ErrOrStderr())
+			adminURL, cleanup, err := devDatabaseURL(ctx, cfg, opts.private, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			defer cleanup()
-			return runDev(ctx, cfg, adminURL, cmd.OutOrStdout())
+			return runDev(ctx, cfg, adminURL, ln, opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().BoolVar(&private, "private-postgres", false,
+	cmd.Flags().BoolVar(&opts.private, "private-postgres", false,
 		"start a private PostgreSQL from the machine's binaries even if a local one answers")
+	cmd.Flags().BoolVar(&opts.reset, "reset", false,
+		"delete the demo league with all its data (orders, households, keys) and seed it afresh")
 	return cmd
+}
+
+// devListen takes dev's address (CHECKOUT_HTTP_ADDR, else loopback) before
+// anything else happens, so a second checkout dev stops here, having changed
+// nothing.
+func devListen(cfg config.Config) (net.Listener, error) {
+	addr := devAddress(cfg)
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s is already in use (is another checkout dev running?); nothing was changed. "+
+			"Stop the other one, or listen elsewhere: CHECKOUT_HTTP_ADDR=127.0.0.1:8081 checkout dev", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// devAddress is where dev listens: CHECKOUT_HTTP_ADDR when set, else
+// loopback.
+func devAddress(cfg config.Config) string {
+	if config.IsSet("CHECKOUT_HTTP_ADDR") {
+		return cfg.HTTPAddr
+	}
+	return devAddr
+}
+
+// devConfig is cfg as dev runs it on a listener bound to addr: its address, the public URL derived
+// from it unless CHECKOUT_PUBLIC_URL is set, the sandbox unless
+// CHECKOUT_PAYMENTS is set, and a platform token: the documented one on
+// loopback, a random one when dev is reachable from elsewhere.
+func devConfig(cfg config.Config, addr net.Addr, log io.Writer) config.Config {
+	cfg.HTTPAddr = addr.String()
+	if !config.IsSet("CHECKOUT_PUBLIC_URL") {
+		cfg.PublicURL = publicURLOf(addr)
+	}
+	if !config.IsSet("CHECKOUT_PAYMENTS") {
+		cfg.Payments = "sandbox" // dev takes payments without a Stripe account
+	}
+	loopback := isLoopback(addr)
+	if !loopback {
+		fmt.Fprintf(log, "WARNING: checkout dev listens on %s, beyond this machine: whoever reaches it can "+
+			"press the sandbox's Pay and call the platform API with the token printed below\n", cfg.HTTPAddr)
+	}
+	if cfg.PlatformToken == "" {
+		cfg.PlatformToken = devPlatformToken
+		if !loopback {
+			cfg.PlatformToken = "dev-" + secrets.Random()
+		}
+	}
+	return cfg
+}
+
+// publicURLOf is the URL of a listener bound to addr: its IP and port, or
+// localhost when it listens on every interface.
+func publicURLOf(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP == nil || tcp.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(tcp.Port)))
+}
+
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // devDatabaseURL returns a privileged URL of the dev database: the
@@ -101,9 +197,9 @@ func ensureDatabase(ctx context.Context, server, name string) (string, error) {
 	return db.WithDatabase(server, name)
 }
 
-// runDev migrates, seeds the demo, prints ready-to-paste curl lines and
-// serves until interrupted.
-func runDev(ctx context.Context, cfg config.Config, adminURL string, out io.Writer) error {
+// runDev migrates, resets the demo league when asked, seeds it, prints
+// ready-to-paste curl lines and serves on ln until interrupted.
+func runDev(ctx context.Context, cfg config.Config, adminURL string, ln net.Listener, opts devOptions, out, log io.Writer) error {
 	if err := db.Migrate(ctx, adminURL, io.Discard); err != nil {
 		return err
 	}
@@ -112,84 +208,28 @@ func runDev(ctx context.Context, cfg config.Config, adminURL string, out io.Writ
 		return err
 	}
 	cfg.DatabaseURL = appURL
-	if os.Getenv("CHECKOUT_PAYMENTS") == "" {
-		cfg.Payments = "sandbox" // dev takes payments without a Stripe account
+	if opts.reset {
+		if err := resetDemo(ctx, adminURL, log); err != nil {
+			return err
+		}
 	}
-	if cfg.PlatformToken == "" {
-		cfg.PlatformToken = devPlatformToken
-	}
-	s, err := open(ctx, cfg)
+	s, err := openLogged(ctx, cfg, newLogger(log))
 	if err != nil {
 		return err
 	}
 	defer s.db.Close()
-	d, key, token, err := devDemo(ctx, s, cfg)
+	d, creds, err := devDemo(ctx, s, cfg, log)
 	if err != nil {
 		return err
 	}
-	printCurls(out, cfg, d, key, token)
-	return serve(ctx, s, cfg)
+	printReady(out, cfg, adminURL, d, creds)
+	return serveListener(ctx, s, cfg, ln)
 }
 
-// devDemo seeds the demo league and makes the fresh admin key and
-// registration token the curl lines use.
-func devDemo(ctx context.Context, s *services, cfg config.Config) (d demo, key, token string, err error) {
-	if d, err = seedDemo(ctx, s, []string{cfg.PublicURL}); err != nil {
-		return d, "", "", err
+// redactedURL is u without its password, for printing.
+func redactedURL(u string) string {
+	if parsed, err := url.Parse(u); err == nil {
+		return parsed.Redacted()
 	}
-	k, err := s.tenants.Keys().Create(ctx, d.Tenant.ID, tenants.KeyInput{Role: tenants.RoleAdmin, Name: "checkout dev"})
-	if err != nil {
-		return d, "", "", err
-	}
-	token, err = s.customers.RotateToken(ctx, d.Tenant.ID, d.Household.ID)
-	return d, k.Key, token, err
-}
-
-// printCurls prints ready-to-paste curl lines against the demo league.
-func printCurls(out io.Writer, cfg config.Config, d demo, key, token string) {
-	public := strings.TrimSuffix(cfg.PublicURL, "/")
-	base := public + "/v1/tenants/" + d.Tenant.Slug
-	home, optOut, contract := d.Products[0], d.Products[2], d.Products[3]
-	maya, leo := d.Household.Players[0], d.Household.Players[1]
-	pay := "open checkout_url in a browser and press Pay\n" +
-		"  # (or from the shell: curl -sL -d '' <checkout_url>/pay prints the page, now paid)"
-	if cfg.Payments != "sandbox" {
-		pay = "Stripe mode: the league needs its Stripe settings first (PUT /admin/stripe), else 503"
-	}
-	fmt.Fprintf(out, `
-checkout dev is ready on %s (demo league %q, payments: %s)
-Each checkout works once per player: pasted again it answers 409 with the order_id.
-
-  # products, as a parent sees them
-  curl -s %s/products
-
-  # Leo's home jersey ($45): %s
-  curl -s -X POST %s/checkout -H 'Content-Type: application/json' \
-    -d '{"registration_token":"%s","product_id":"%s","player_id":"%s","custom_data":{"jersey_number":10,"top_size":"YM","bottom_size":"YM","name_on_back":"Rivera"}}'
-
-  # Maya opts out of a jersey ($0: paid at once)
-  curl -s -X POST %s/checkout -H 'Content-Type: application/json' \
-    -d '{"registration_token":"%s","product_id":"%s","player_id":"%s"}'
-
-  # a parent signs Leo's contract ($0)
-  curl -s -X POST %s/checkout -H 'Content-Type: application/json' \
-    -d '{"registration_token":"%s","product_id":"%s","player_id":"%s","custom_data":{"signer_name":"Ana Rivera","signer_relationship":"parent","accept_terms":true,"terms_version":"2026.1"}}'
-
-  # the household's orders
-  curl -s %s/orders -H 'X-Registration-Token: %s'
-
-  # league staff (admin key): orders, and the CSV export
-  curl -s %s/admin/orders -H 'Authorization: Bearer %s'
-  curl -s %s/admin/orders.csv -H 'Authorization: Bearer %s'
-
-  # platform operator: tenants
-  curl -s %s/v1/platform/tenants -H 'Authorization: Bearer %s'
-
-`, public, d.Tenant.Slug, cfg.Payments, base,
-		pay, base, token, home.ID, leo.ID,
-		base, token, optOut.ID, maya.ID,
-		base, token, contract.ID, leo.ID,
-		base, token,
-		base, key, base, key,
-		public, cfg.PlatformToken)
+	return u
 }

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -33,7 +34,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := rootCmd().ExecuteContext(ctx); err != nil {
+	if err := execute(ctx, rootCmd()); err != nil {
 		fmt.Fprintln(os.Stderr, "checkout:", err)
 		os.Exit(1)
 	}
@@ -43,9 +44,11 @@ func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "checkout",
 		Short:         "Multi-tenant checkout platform for sports leagues",
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	root.AddCommand(serveCmd(), migrateCmd(), devCmd(), tenantsCmd(), keysCmd(), seedCmd(), importCmd())
 	return root
 }
@@ -96,8 +99,14 @@ func wire(d *db.DB, cfg config.Config, log *slog.Logger) (*services, error) {
 		webhooks: webhooks.NewHandler(d, pay, log).WithObserver(orders.Observers(m, ord.PaidHooks())), metrics: m, log: log}, nil
 }
 
-// open connects to the configured database as the application role.
+// open connects to the configured database as the application role,
+// logging to stderr.
 func open(ctx context.Context, cfg config.Config) (*services, error) {
+	return openLogged(ctx, cfg, newLogger(os.Stderr))
+}
+
+// openLogged is open with the services logging to log.
+func openLogged(ctx context.Context, cfg config.Config, log *slog.Logger) (*services, error) {
 	if err := cfg.RequireDatabase(); err != nil {
 		return nil, err
 	}
@@ -105,7 +114,7 @@ func open(ctx context.Context, cfg config.Config) (*services, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := wire(d, cfg, newLogger())
+	s, err := wire(d, cfg, log)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -113,8 +122,8 @@ func open(ctx context.Context, cfg config.Config) (*services, error) {
 	return s, nil
 }
 
-func newLogger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 func (s *services) apiDeps(cfg config.Config) api.Deps {

@@ -74,7 +74,7 @@ func seedDemo(ctx context.Context, s *services, origins []string) (demo, error) 
 		t, err = s.tenants.Create(ctx, tenants.NewTenant{Slug: demoSlug, Name: "Demo League", AllowedRedirectOrigins: &origins})
 	}
 	if err != nil {
-		return d, fmt.Errorf("demo tenant: %w", describeErr(err))
+		return d, fmt.Errorf("demo tenant: %w", err)
 	}
 	d.Tenant = t
 	existing, err := s.catalog.List(ctx, t.ID, catalog.Filter{})
@@ -89,7 +89,7 @@ func seedDemo(ctx context.Context, s *services, origins []string) (demo, error) 
 		p, ok := byName[in.Name]
 		if !ok {
 			if p, err = s.catalog.Create(ctx, t.ID, t.Currency, in); err != nil {
-				return d, fmt.Errorf("demo product %q: %w", in.Name, describeErr(err))
+				return d, fmt.Errorf("demo product %q: %w", in.Name, err)
 			}
 		}
 		d.Products = append(d.Products, p)
@@ -102,7 +102,7 @@ func seedDemo(ctx context.Context, s *services, origins []string) (demo, error) 
 		d.Household, d.RegistrationToken = created.Customer, created.RegistrationToken
 	}
 	if err != nil {
-		return d, fmt.Errorf("demo household: %w", describeErr(err))
+		return d, fmt.Errorf("demo household: %w", err)
 	}
 	return d, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -46,24 +45,25 @@ type Config struct {
 	DrainDelay time.Duration
 }
 
-// FromEnv reads the configuration from the environment.
+// FromEnv reads the configuration from the environment; every variable and
+// its default is listed in Vars.
 func FromEnv() (Config, error) {
 	c := Config{
-		DatabaseURL:         os.Getenv("CHECKOUT_DATABASE_URL"),
-		MigrateDatabaseURL:  os.Getenv("CHECKOUT_MIGRATE_DATABASE_URL"),
-		HTTPAddr:            getenv("CHECKOUT_HTTP_ADDR", ":8080"),
-		MetricsAddr:         os.Getenv("CHECKOUT_METRICS_ADDR"),
-		PublicURL:           getenv("CHECKOUT_PUBLIC_URL", "http://localhost:8080"),
-		PlatformToken:       os.Getenv("CHECKOUT_PLATFORM_TOKEN"),
-		Payments:            getenv("CHECKOUT_PAYMENTS", "stripe"),
-		StripeSecretKey:     os.Getenv("STRIPE_SECRET_KEY"),
-		StripeWebhookSecret: os.Getenv("STRIPE_WEBHOOK_SECRET"),
-		StripeAPIURL:        os.Getenv("CHECKOUT_STRIPE_API_URL"),
+		DatabaseURL:         get("CHECKOUT_DATABASE_URL"),
+		MigrateDatabaseURL:  get("CHECKOUT_MIGRATE_DATABASE_URL"),
+		HTTPAddr:            get("CHECKOUT_HTTP_ADDR"),
+		MetricsAddr:         get("CHECKOUT_METRICS_ADDR"),
+		PublicURL:           get("CHECKOUT_PUBLIC_URL"),
+		PlatformToken:       get("CHECKOUT_PLATFORM_TOKEN"),
+		Payments:            get("CHECKOUT_PAYMENTS"),
+		StripeSecretKey:     get("STRIPE_SECRET_KEY"),
+		StripeWebhookSecret: get("STRIPE_WEBHOOK_SECRET"),
+		StripeAPIURL:        get("CHECKOUT_STRIPE_API_URL"),
 	}
 	if c.MigrateDatabaseURL == "" {
 		c.MigrateDatabaseURL = c.DatabaseURL
 	}
-	if v := os.Getenv("CHECKOUT_ENCRYPTION_KEY"); v != "" {
+	if v := get("CHECKOUT_ENCRYPTION_KEY"); v != "" {
 		key, err := base64.StdEncoding.DecodeString(v)
 		if err != nil || len(key) != 32 {
 			return Config{}, fmt.Errorf("CHECKOUT_ENCRYPTION_KEY must be base64 of 32 bytes")
@@ -76,18 +76,14 @@ func FromEnv() (Config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-		def  time.Duration
-	}{{"CHECKOUT_SHUTDOWN_GRACE", &c.ShutdownGrace, 20 * time.Second}, {"CHECKOUT_DRAIN_DELAY", &c.DrainDelay, 0}} {
-		*d.dst = d.def
-		if v := os.Getenv(d.name); v != "" {
-			dur, err := time.ParseDuration(v)
-			if err != nil || dur < 0 {
-				return Config{}, fmt.Errorf("%s must be a duration such as 20s", d.name)
-			}
-			*d.dst = dur
+	}{{"CHECKOUT_SHUTDOWN_GRACE", &c.ShutdownGrace}, {"CHECKOUT_DRAIN_DELAY", &c.DrainDelay}} {
+		dur, err := time.ParseDuration(get(d.name))
+		if err != nil || dur < 0 {
+			return Config{}, fmt.Errorf("%s must be a duration such as 20s", d.name)
 		}
+		*d.dst = dur
 	}
-	if v := os.Getenv("CHECKOUT_TRUSTED_PROXIES"); v != "" {
+	if v := get("CHECKOUT_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			p = strings.TrimSpace(p)
 			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
@@ -96,28 +92,18 @@ func FromEnv() (Config, error) {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
 	}
-	c.ConnsPerClient = 128
-	if v := os.Getenv("CHECKOUT_MAX_CONNS_PER_CLIENT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return Config{}, fmt.Errorf("CHECKOUT_MAX_CONNS_PER_CLIENT must be 0 (no bound) or a positive integer")
-		}
-		c.ConnsPerClient = n
+	n, err := strconv.Atoi(get("CHECKOUT_MAX_CONNS_PER_CLIENT"))
+	if err != nil || n < 0 {
+		return Config{}, fmt.Errorf("CHECKOUT_MAX_CONNS_PER_CLIENT must be 0 (no bound) or a positive integer")
 	}
-	c.BodyBudget = 32 << 20
-	if v := os.Getenv("CHECKOUT_BODY_BUDGET_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1<<20 {
-			return Config{}, fmt.Errorf("CHECKOUT_BODY_BUDGET_BYTES must be an integer of at least 1048576 (one body of the largest size)")
-		}
-		c.BodyBudget = n
+	c.ConnsPerClient = n
+	budget, err := strconv.ParseInt(get("CHECKOUT_BODY_BUDGET_BYTES"), 10, 64)
+	if err != nil || budget < 1<<20 {
+		return Config{}, fmt.Errorf("CHECKOUT_BODY_BUDGET_BYTES must be an integer of at least 1048576 (one body of the largest size)")
 	}
-	if v := os.Getenv("CHECKOUT_BUYER_RATE_LIMIT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return Config{}, fmt.Errorf("CHECKOUT_BUYER_RATE_LIMIT must be a positive integer")
-		}
-		c.BuyerRateLimit = n
+	c.BodyBudget = budget
+	if c.BuyerRateLimit, err = strconv.Atoi(get("CHECKOUT_BUYER_RATE_LIMIT")); err != nil || c.BuyerRateLimit < 1 {
+		return Config{}, fmt.Errorf("CHECKOUT_BUYER_RATE_LIMIT must be a positive integer")
 	}
 	return c, nil
 }
@@ -128,11 +114,4 @@ func (c Config) RequireDatabase() error {
 		return fmt.Errorf("CHECKOUT_DATABASE_URL is not set")
 	}
 	return nil
-}
-
-func getenv(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // buildLine is the Dockerfile's build step; TestImageBuildIsStatic runs it.
-const buildLine = `CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/checkout ./cmd/checkout`
+const buildLine = `CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" -o /out/checkout ./cmd/checkout`
 
 // dockerStage is one FROM … of a Dockerfile with its instructions.
 type dockerStage struct {
@@ -92,7 +92,8 @@ func TestDockerfile(t *testing.T) {
 
 // TestImageBuildIsStatic runs the Dockerfile's build step on the context
 // docker would send (the repository through .dockerignore) and checks that
-// the binary is static and stripped: it runs on an empty base image.
+// the binary is static and stripped: it runs on an empty base image; and
+// that it reports the version and commit given as build arguments.
 func TestImageBuildIsStatic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the checkout binary")
@@ -102,6 +103,7 @@ func TestImageBuildIsStatic(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "checkout")
 	cmd := exec.Command("sh", "-c", strings.Replace(buildLine, "/out/checkout", out, 1))
 	cmd.Dir = ctxDir
+	cmd.Env = append(os.Environ(), "VERSION="+imageVersion, "COMMIT="+imageCommit)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
@@ -123,7 +125,21 @@ func TestImageBuildIsStatic(t *testing.T) {
 	if _, err := f.Symbols(); !errors.Is(err, elf.ErrNoSymbols) {
 		t.Errorf("binary keeps its symbol table (want -s): %v", err)
 	}
+	v, err := exec.Command(out, "--version").Output()
+	if err != nil {
+		t.Fatalf("checkout --version: %v", err)
+	}
+	if !strings.Contains(string(v), "checkout "+imageVersion+"\n") || !strings.Contains(string(v), "commit "+imageCommit) {
+		t.Errorf("checkout --version of the image's build says\n%s\nwant the VERSION and COMMIT build arguments", v)
+	}
 }
+
+// The build arguments TestImageBuildIsStatic passes, as `docker build
+// --build-arg` would.
+const (
+	imageVersion = "v0.0.0-charttest"
+	imageCommit  = "0123456789abcdef0123456789abcdef01234567"
+)
 
 // copyBuildContext copies src to dst without what .dockerignore excludes.
 func copyBuildContext(t *testing.T, src, dst string) {

@@ -40,7 +40,8 @@ func readmeValues(t *testing.T) map[string]any {
 }
 
 // TestReadmeValuesExample: the documented managed-PostgreSQL values lint
-// strictly and render a release that reads the existing Secret.
+// strictly and render a release that reads the existing Secret, trusts the
+// ingress controller's X-Forwarded-For, and pulls from the registry given.
 func TestReadmeValuesExample(t *testing.T) {
 	vals := readmeValues(t)
 	lint := action.NewLint()
@@ -60,6 +61,12 @@ func TestReadmeValuesExample(t *testing.T) {
 		t.Errorf("%d Secrets rendered with existingSecret", n)
 	}
 	only[serviceMonitor](t, r.m)
+	if r.on("ingress.enabled") && only[corev1.ConfigMap](t, r.m).Data["CHECKOUT_TRUSTED_PROXIES"] == "" {
+		t.Error("the example serves through an Ingress but trusts no proxy: every buyer would be the controller's address")
+	}
+	if _, c := deployment(t, r); !strings.HasPrefix(c.Image, r.str("global.imageRegistry")+"/") {
+		t.Errorf("image %s does not come from the example's global.imageRegistry", c.Image)
+	}
 }
 
 // TestReadmeSecretCommand: the documented `kubectl create secret` sets every

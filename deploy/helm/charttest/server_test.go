@@ -27,7 +27,11 @@ func checkServer(t *testing.T, r rendering) {
 	if len(c.Command) != 0 || strings.Join(c.Args, " ") != "serve" {
 		t.Errorf("server runs %v %v, want the image's checkout with [serve]", c.Command, c.Args)
 	}
-	if want := r.str("image.repository") + ":" + r.appVersion; r.str("image.tag") == "" && r.str("image.digest") == "" && c.Image != want {
+	repository := r.str("image.repository")
+	if registry := strings.TrimSuffix(r.str("global.imageRegistry"), "/"); registry != "" {
+		repository = registry + "/" + repository
+	}
+	if want := repository + ":" + r.appVersion; r.str("image.tag") == "" && r.str("image.digest") == "" && c.Image != want {
 		t.Errorf("image %s, want %s (tag defaults to appVersion)", c.Image, want)
 	}
 	checkProbes(t, c)

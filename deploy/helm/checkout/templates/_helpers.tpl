@@ -60,13 +60,29 @@ app.kubernetes.io/component: server
 
 {{/*
 The image reference: repository@digest when a digest is set, else
-repository:tag with the tag defaulting to appVersion.
+repository:tag with the tag defaulting to appVersion; prefixed with
+global.imageRegistry when that is set.
 */}}
 {{- define "checkout.image" -}}
+{{- $repository := include "checkout.imageRepository" (dict "root" . "repository" .Values.image.repository) }}
 {{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository (include "checkout.imageTag" .) }}
+{{- printf "%s:%s" $repository (include "checkout.imageTag" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+A repository with global.imageRegistry in front when it is set (a mirror or
+a private registry; parent charts share global values with this one).
+Called with (dict "root" $ "repository" "…").
+*/}}
+{{- define "checkout.imageRepository" -}}
+{{- $registry := dig "imageRegistry" "" (.root.Values.global | default dict) | trimSuffix "/" }}
+{{- if $registry }}
+{{- printf "%s/%s" $registry .repository }}
+{{- else }}
+{{- .repository }}
 {{- end }}
 {{- end }}
 
@@ -203,5 +219,8 @@ Checks of value combinations the schema cannot express.
 {{- end }}
 {{- if and .Values.autoscaling.enabled (lt (int .Values.autoscaling.maxReplicas) (int .Values.autoscaling.minReplicas)) }}
 {{- fail "autoscaling.maxReplicas must not be below autoscaling.minReplicas" }}
+{{- end }}
+{{- if not (or $s.existingSecret $s.databaseURL) }}
+{{- fail "the server needs CHECKOUT_DATABASE_URL: set secret.existingSecret to the Secret that holds it (production; see the README, \"Deploying with Helm\"), or secret.databaseURL for a development install" }}
 {{- end }}
 {{- end }}
