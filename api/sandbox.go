@@ -32,6 +32,7 @@ var sandboxTmpl = template.Must(template.New("sandbox").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{if .League}}{{.League}} — {{end}}Sandbox checkout</title>
+{{if .Return}}<meta http-equiv="refresh" content="2;url={{.Return}}">{{end}}
 <style>
 *{box-sizing:border-box}
 body{font-family:system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:32rem;line-height:1.4;color:#1a1a1a}
@@ -60,6 +61,7 @@ button.primary{background:#1a56db;border-color:#1a56db;color:#fff}
 <dt>Status</dt><dd id="status">{{.Status}}</dd>
 <dt>Order</dt><dd id="order">{{.Order.ID}}</dd>
 </dl>
+{{if .Return}}<p><a id="return" href="{{.Return}}">Back to {{.League}}</a> (you are taken there in a moment, as from Stripe)</p>{{end}}
 {{if .Declined}}<p id="declined" class="outcome">The card was declined. Nothing was paid; try again or choose another outcome.</p>{{end}}
 {{if .Open}}
 <form method="post" action="{{.Base}}/pay{{call .Query}}"><button id="pay" class="primary" type="submit">Pay {{.Amount}}</button></form>
@@ -140,6 +142,7 @@ func (s *Server) sandboxPage(c *fiber.Ctx) error {
 		"Processing": processing,
 		"Declined":   c.Query("outcome") == "declined",
 		"Query":      returns.query,
+		"Return":     returns.after(c.Query("done")),
 	})
 }
 
@@ -149,16 +152,32 @@ func (s *Server) sandboxPage(c *fiber.Ctx) error {
 // the league's allowed origins, so the page is no open redirect.
 type sandboxReturn struct{ success, cancel string }
 
+// A return URL on this service's own address is dropped too: this service
+// has no return pages (checkout dev's demo league defaults to them).
 func (s *Server) sandboxReturns(c *fiber.Ctx) sandboxReturn {
 	t := tenants.From(c)
+	own := strings.TrimSuffix(s.deps.Payments.PublicURL(), "/") + "/"
+	ok := func(u string) bool { return u != "" && t.OriginAllowed(u) && !strings.HasPrefix(u+"/", own) }
 	var r sandboxReturn
-	if u := c.Query("success_url"); u != "" && t.OriginAllowed(u) {
+	if u := c.Query("success_url"); ok(u) {
 		r.success = u
 	}
-	if u := c.Query("cancel_url"); u != "" && t.OriginAllowed(u) {
+	if u := c.Query("cancel_url"); ok(u) {
 		r.cancel = u
 	}
 	return r
+}
+
+// after is where the page sends the buyer once an outcome is done:
+// "success" or "cancel" (the done query parameter), "" for nowhere.
+func (r sandboxReturn) after(done string) string {
+	switch done {
+	case "success":
+		return r.success
+	case "cancel":
+		return r.cancel
+	}
+	return ""
 }
 
 // query is the page's query string carrying the return URLs, plus name and
@@ -207,15 +226,15 @@ func (s *Server) sandboxEvent(c *fiber.Ctx, outcome string) error {
 			return err
 		}
 	}
+	// Back to the page, which shows the outcome and, once the payment or
+	// the cancel is done, takes the buyer on to the return URL.
 	returns := s.sandboxReturns(c)
 	page := "/sandbox/checkout/" + t.Slug + "/" + c.Params("session")
 	switch {
-	case how.next == "success" && returns.success != "":
-		return c.Redirect(returns.success, fiber.StatusSeeOther)
-	case how.next == "cancel" && returns.cancel != "":
-		return c.Redirect(returns.cancel, fiber.StatusSeeOther)
 	case outcome == "declined" || outcome == "processing":
 		return c.Redirect(page+returns.query("outcome", outcome), fiber.StatusSeeOther)
+	case how.next == "success" || how.next == "cancel":
+		return c.Redirect(page+returns.query("done", how.next), fiber.StatusSeeOther)
 	}
 	return c.Redirect(page+returns.query(), fiber.StatusSeeOther)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -101,6 +102,18 @@ func readyURL(out string) string {
 	return ""
 }
 
+// payURL is the address of the sandbox page's Pay button: /pay after the
+// page's path, before its query.
+func payURL(t *testing.T, checkoutURL string) string {
+	t.Helper()
+	u, err := url.Parse(checkoutURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path += "/pay"
+	return u.String()
+}
+
 // pasteAll pastes every curl line of out, in order, expecting each to
 // succeed, then pays the priced checkout the way the printed hint says
 // (POST <checkout_url>/pay). It returns the checkout_url.
@@ -127,7 +140,7 @@ func pasteAll(t *testing.T, out string) string {
 	if checkoutURL == "" {
 		t.Fatalf("no printed checkout answered a checkout_url:\n%s", out)
 	}
-	res, err := http.Post(checkoutURL+"/pay", "", nil)
+	res, err := http.Post(payURL(t, checkoutURL), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

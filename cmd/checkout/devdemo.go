@@ -118,7 +118,7 @@ func printCurls(out io.Writer, cfg config.Config, d demo, key, token string) {
 		product[i], player[i] = d.Products[q.product].ID.String(), d.Household.Players[q.player].ID.String()
 	}
 	pay := "open checkout_url in a browser and press Pay\n" +
-		"  # (or from the shell: curl -sL -d '' <checkout_url>/pay prints the page, now paid)"
+		"  # (or from the shell: curl -sL -d '' with /pay added to checkout_url's path, before any ?, prints the page, now paid)"
 	if cfg.Payments != "sandbox" {
 		pay = "Stripe mode: the league needs its Stripe settings first (PUT /admin/stripe), else 503"
 	}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,50 +29,68 @@ import (
 const chromiumPath = "/usr/bin/chromium"
 
 // TestSandboxCheckoutInABrowser runs the server as checkout dev does (sandbox
-// payments), buys a jersey through the API, and lets headless Chromium press
-// the sandbox page's buttons, as a parent would.
+// payments), buys jerseys through the API, and lets headless Chromium, sized
+// as a phone, press the sandbox page's buttons as a parent would. The
+// league's own site (a local server) gets the buyer back after Pay or
+// Cancel, as from Stripe.
 func TestSandboxCheckoutInABrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the browser test needs Chromium at %s (%v); install Debian's package: apt-get install -y chromium (.ci/run does)",
 			chromiumPath, err)
 	}
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><title>League site</title><p id=page>%s</p>", r.URL.Path)
+	}))
+	t.Cleanup(site.Close)
 	srv := startSandboxServer(t)
-	league := newBrowserLeague(t, srv)
+	league := newBrowserLeague(t, srv, site.URL)
 	browser := startBrowser(t)
+	back := map[string]any{"success_url": site.URL + "/thanks", "cancel_url": site.URL + "/sorry"}
 
-	t.Run("pressing Pay marks the order paid, on the page and through the admin API", func(t *testing.T) {
-		order, checkoutURL := league.checkout(t, 0, 7)
+	t.Run("the page shows the league, product, player, the choices and the amount, within a phone's width", func(t *testing.T) {
+		_, checkoutURL := league.checkout(t, 3, 6, nil)
 		tab := newTab(t, browser)
-		if err := chromedp.Do(tab, chromedp.Navigate(checkoutURL)); err != nil {
+		if err := chromedp.Do(tab, chromedp.Navigate(checkoutURL), waitStatus("pending")); err != nil {
 			t.Fatalf("open %s: %v", checkoutURL, err)
 		}
-		status, amount := text(t, tab, "#status"), text(t, tab, "#amount")
-		if status != "pending" || amount != "45.00 USD" {
-			t.Fatalf("before paying the page shows status %q, amount %q; want pending, 45.00 USD", status, amount)
+		for sel, want := range map[string]string{"#league": "Browser League", "#product": "Home jersey",
+			"#player": "Ada Okafor", "#amount": "45.00 USD"} {
+			if got := text(t, tab, sel); got != want {
+				t.Errorf("%s shows %q, want %q", sel, got, want)
+			}
 		}
-		res, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS("button#pay")))
-		if err != nil {
-			t.Fatalf("click Pay: %v", err)
+		if body := text(t, tab, "dl"); !strings.Contains(body, "jersey number") || !strings.Contains(body, "6") ||
+			!strings.Contains(body, "top size") {
+			t.Errorf("the page does not show the custom data chosen: %q", body)
 		}
-		if res.Status != http.StatusOK || res.URL != checkoutURL {
-			t.Errorf("after Pay the browser landed on %s (%d), want the checkout page again", res.URL, res.Status)
-		}
-		if err := chromedp.Do(tab, waitStatus("paid"), chromedp.WaitNotPresent(chromedp.CSS("button#pay")),
-			chromedp.WaitNotPresent(chromedp.CSS("button#cancel"))); err != nil {
-			t.Fatalf("the page never showed a paid order without buttons: %v", err)
+		fits, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+		if err != nil || !fits {
+			t.Errorf("the page is wider than a phone's screen (%v)", err)
 		}
 		screenshot(t, tab)
-		o := league.order(t, order)
-		if o.Status != "paid" || o.PaidAt == nil {
-			t.Errorf("admin API: status %q, paid_at %v; want paid with a paid_at", o.Status, o.PaidAt)
+	})
+
+	t.Run("pressing Pay marks the order paid and takes the buyer back to the success_url", func(t *testing.T) {
+		order, checkoutURL := league.checkout(t, 0, 7, back)
+		tab := newTab(t, browser)
+		if err := chromedp.Do(tab, chromedp.Navigate(checkoutURL), waitStatus("pending")); err != nil {
+			t.Fatalf("open %s: %v", checkoutURL, err)
 		}
-		if !o.hasEvent("stripe", "paid") {
-			t.Errorf("admin API: events %+v, want one by stripe to paid", o.Events)
+		if _, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS("button#pay"))); err != nil {
+			t.Fatalf("click Pay: %v", err)
+		}
+		if err := atLocation(tab, site.URL+"/thanks"); err != nil {
+			t.Fatalf("the buyer never got back to the success_url: %v", err)
+		}
+		o := league.order(t, order)
+		if o.Status != "paid" || o.PaidAt == nil || !o.hasEvent("stripe", "paid") {
+			t.Errorf("admin API: status %q, paid_at %v, events %+v; want paid by stripe", o.Status, o.PaidAt, o.Events)
 		}
 	})
 
-	t.Run("pressing Cancel expires the order and leaves it unpaid", func(t *testing.T) {
-		order, checkoutURL := league.checkout(t, 1, 8)
+	t.Run("pressing Cancel expires the order and takes the buyer back to the cancel_url", func(t *testing.T) {
+		order, checkoutURL := league.checkout(t, 1, 8, back)
 		tab := newTab(t, browser)
 		if err := chromedp.Do(tab, chromedp.Navigate(checkoutURL), waitStatus("pending")); err != nil {
 			t.Fatalf("open %s: %v", checkoutURL, err)
@@ -78,17 +98,76 @@ func TestSandboxCheckoutInABrowser(t *testing.T) {
 		if _, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS("button#cancel"))); err != nil {
 			t.Fatalf("click Cancel: %v", err)
 		}
-		if err := chromedp.Do(tab, waitStatus("expired"), chromedp.WaitNotPresent(chromedp.CSS("button#pay"))); err != nil {
-			t.Fatalf("the page never showed an expired order without buttons: %v", err)
+		if err := atLocation(tab, site.URL+"/sorry"); err != nil {
+			t.Fatalf("the buyer never got back to the cancel_url: %v", err)
 		}
 		o := league.order(t, order)
-		if o.Status != "expired" || o.PaidAt != nil {
-			t.Errorf("admin API: status %q, paid_at %v; want expired and never paid", o.Status, o.PaidAt)
-		}
-		if !o.hasEvent("stripe", "expired") {
-			t.Errorf("admin API: events %+v, want one by stripe to expired", o.Events)
+		if o.Status != "expired" || o.PaidAt != nil || !o.hasEvent("stripe", "expired") {
+			t.Errorf("admin API: status %q, paid_at %v, events %+v; want expired by stripe, never paid", o.Status, o.PaidAt, o.Events)
 		}
 	})
+
+	t.Run("a declined card leaves the order open, then a bank debit processes and succeeds", func(t *testing.T) {
+		order, checkoutURL := league.checkout(t, 2, 9, back)
+		tab := newTab(t, browser)
+		if err := chromedp.Do(tab, chromedp.Navigate(checkoutURL), waitStatus("pending")); err != nil {
+			t.Fatalf("open %s: %v", checkoutURL, err)
+		}
+		if _, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS("button#decline"))); err != nil {
+			t.Fatalf("click Card declined: %v", err)
+		}
+		if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS("#declined")), waitStatus("pending"),
+			chromedp.WaitVisible(chromedp.CSS("button#pay"))); err != nil {
+			t.Fatalf("the page never said the card was declined, with the order still open: %v", err)
+		}
+		if _, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS("button#debit"))); err != nil {
+			t.Fatalf("click Bank debit: %v", err)
+		}
+		if err := chromedp.Do(tab, waitStatus("pending (bank debit processing)")); err != nil {
+			t.Fatalf("the page never showed the debit processing: %v", err)
+		}
+		if o := league.order(t, order); o.Status != "pending" {
+			t.Errorf("while the debit processes the order is %q, want pending", o.Status)
+		}
+		if _, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS("button#debit-succeeds"))); err != nil {
+			t.Fatalf("click The debit succeeds: %v", err)
+		}
+		if err := atLocation(tab, site.URL+"/thanks"); err != nil {
+			t.Fatalf("the buyer never got back to the success_url: %v", err)
+		}
+		if o := league.order(t, order); o.Status != "paid" {
+			t.Errorf("after the debit succeeded the order is %q, want paid", o.Status)
+		}
+	})
+
+	t.Run("an unknown session is a page saying so, not JSON", func(t *testing.T) {
+		res, err := http.Get(srv.url + "/sandbox/checkout/" + league.slug + "/cs_sandbox_" + strings.Repeat("0", 32) + "_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		page, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 404 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(string(page), "No such checkout") {
+			t.Errorf("%d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), page)
+		}
+	})
+}
+
+// atLocation waits until the tab's page is at want (the page may be
+// navigating meanwhile: errors of a page going away are waited out).
+func atLocation(tab context.Context, want string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		if href, err := chromedp.Run(tab, chromedp.Evaluate[string](`location.href`)); err == nil {
+			if last = href; href == want {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("still at %s after 20 s", last)
 }
 
 // sandboxServer is the API served in-process on a loopback port.
@@ -147,17 +226,18 @@ func startSandboxServer(t *testing.T) sandboxServer {
 // household of two players, made through the HTTP API.
 type browserLeague struct {
 	srv           sandboxServer
+	slug          string
 	base, key     string
 	jersey, token string
 	players       []string
 }
 
-func newBrowserLeague(t *testing.T, srv sandboxServer) *browserLeague {
+func newBrowserLeague(t *testing.T, srv sandboxServer, site string) *browserLeague {
 	t.Helper()
 	slug := "browser-" + uuid.NewString()[:8]
-	l := &browserLeague{srv: srv, base: srv.url + "/v1/tenants/" + slug}
+	l := &browserLeague{srv: srv, slug: slug, base: srv.url + "/v1/tenants/" + slug}
 	call(t, http.MethodPost, srv.url+"/v1/platform/tenants", srv.platformToken, map[string]any{
-		"slug": slug, "name": "Browser League", "allowed_redirect_origins": []string{srv.url}}, http.StatusCreated, nil)
+		"slug": slug, "name": "Browser League", "allowed_redirect_origins": []string{srv.url, site}}, http.StatusCreated, nil)
 	var key struct{ Key string }
 	call(t, http.MethodPost, srv.url+"/v1/platform/tenants/"+slug+"/api-keys", srv.platformToken,
 		map[string]any{"role": "admin", "name": "browser test"}, http.StatusCreated, &key)
@@ -176,21 +256,23 @@ func newBrowserLeague(t *testing.T, srv sandboxServer) *browserLeague {
 	}
 	call(t, http.MethodPost, l.base+"/admin/customers", l.key, map[string]any{
 		"name": "Okafor family", "email": "okafor-" + slug + "@example.com",
-		"players": []map[string]string{{"first_name": "Ada", "last_name": "Okafor"}, {"first_name": "Obi", "last_name": "Okafor"}},
+		"players": []map[string]string{{"first_name": "Ada", "last_name": "Okafor"}, {"first_name": "Obi", "last_name": "Okafor"},
+			{"first_name": "Ife", "last_name": "Okafor"}, {"first_name": "Ada", "last_name": "Okafor"}},
 	}, http.StatusCreated, &household)
 	l.token = household.RegistrationToken
 	for _, p := range household.Customer.Players {
 		l.players = append(l.players, p.ID)
 	}
-	if len(l.players) != 2 || l.token == "" {
-		t.Fatalf("household: players %v, token %q; want two players and a token", l.players, l.token)
+	if len(l.players) != 4 || l.token == "" {
+		t.Fatalf("household: players %v, token %q; want four players and a token", l.players, l.token)
 	}
 	return l
 }
 
-// checkout buys the jersey for the household's player i and returns the
-// pending order's id and its checkout_url.
-func (l *browserLeague) checkout(t *testing.T, i, number int) (string, string) {
+// checkout buys the jersey for the household's player i (with the return
+// URLs in back, if any) and returns the pending order's id and its
+// checkout_url.
+func (l *browserLeague) checkout(t *testing.T, i, number int, back map[string]any) (string, string) {
 	t.Helper()
 	var res struct {
 		Order struct {
@@ -199,10 +281,12 @@ func (l *browserLeague) checkout(t *testing.T, i, number int) (string, string) {
 		}
 		CheckoutURL *string `json:"checkout_url"`
 	}
-	call(t, http.MethodPost, l.base+"/checkout", "", map[string]any{
+	body := map[string]any{
 		"registration_token": l.token, "product_id": l.jersey, "player_id": l.players[i],
 		"custom_data": map[string]any{"top_size": "YM", "bottom_size": "YM", "jersey_number": number},
-	}, http.StatusCreated, &res)
+	}
+	maps.Copy(body, back)
+	call(t, http.MethodPost, l.base+"/checkout", "", body, http.StatusCreated, &res)
 	if res.Order.Status != "pending" || res.CheckoutURL == nil ||
 		!strings.HasPrefix(*res.CheckoutURL, l.srv.url+"/sandbox/checkout/") {
 		t.Fatalf("checkout: status %q, checkout_url %v; want a pending order and a sandbox page of %s",
@@ -287,7 +371,7 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(800, 600),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(375, 740), // a phone
 		chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))
 	t.Cleanup(cancelAlloc)
 	browser, cancel := chromedp.NewContext(alloc)
@@ -343,7 +427,7 @@ func screenshot(t *testing.T, tab context.Context) {
 	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Errorf("screenshot is not a PNG (%d bytes)", len(png))
 	}
-	path := filepath.Join(t.ArtifactDir(), "sandbox-paid.png")
+	path := filepath.Join(t.ArtifactDir(), "sandbox-page.png")
 	if err := os.WriteFile(path, png, 0o600); err != nil {
 		t.Errorf("write screenshot: %v", err)
 		return

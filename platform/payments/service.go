@@ -68,6 +68,9 @@ func (s *Service) CheckoutTTL() time.Duration { return s.cfg.CheckoutTTL }
 // PlatformWebhookSecret verifies the platform (Connect) endpoint's events.
 func (s *Service) PlatformWebhookSecret() string { return s.cfg.PlatformWebhookSecret }
 
+// PublicURL is where clients and Stripe reach the service.
+func (s *Service) PublicURL() string { return s.cfg.PublicURL }
+
 // Sandbox reports whether the sandbox provider is in use.
 func (s *Service) Sandbox() bool { return s.cfg.Sandbox }
 
