@@ -2,12 +2,8 @@ package customers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	sq "github.com/Masterminds/squirrel"
 	"github.com/google/uuid"
@@ -15,6 +11,7 @@ import (
 
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/ids"
+	"github.com/leaguepay/checkout/platform/keyset"
 )
 
 // Filter selects households for staff: Email exactly (case-insensitive),
@@ -40,37 +37,9 @@ const (
 	maxQuery     = 100
 )
 
-type cursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        uuid.UUID `json:"i"`
-	Filters   string    `json:"f,omitempty"`
-}
-
 // digest names the filter's conditions, so a cursor is used only with the
 // filters it was issued for.
-func (f Filter) digest() string {
-	if f.Email == "" && f.Q == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(strings.ToLower(f.Email) + "\x00" + f.Q))
-	return base64.RawURLEncoding.EncodeToString(sum[:9])
-}
-
-func (f Filter) decodeCursor() (cursor, error) {
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil || c.ID == uuid.Nil || c.CreatedAt.IsZero() {
-		return cursor{}, &apperr.BadRequest{Detail: "bad cursor", Fields: apperr.Field("query:cursor", "is not a cursor this API returned")}
-	}
-	if c.Filters != f.digest() {
-		return cursor{}, &apperr.BadRequest{Detail: "bad cursor",
-			Fields: apperr.Field("query:cursor", "was issued for other filters: repeat the filters of the page it came from")}
-	}
-	return c, nil
-}
+func (f Filter) digest() string { return keyset.Digest(strings.ToLower(f.Email), f.Q) }
 
 // likeEscaper makes a search string match itself literally in ILIKE.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
@@ -107,7 +76,7 @@ func (s *Store) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page, e
 			AND p.customer_id = c.id AND p.first_name || ' ' || p.last_name ILIKE ?))`, pattern, pattern))
 	}
 	if f.Cursor != "" {
-		c, err := f.decodeCursor()
+		c, err := keyset.Decode(f.Cursor, f.digest())
 		if err != nil {
 			return Page{}, err
 		}
@@ -137,8 +106,7 @@ func (s *Store) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page, e
 	if len(page.Data) > f.Limit {
 		page.Data = page.Data[:f.Limit]
 		last := page.Data[f.Limit-1]
-		b, _ := json.Marshal(cursor{CreatedAt: last.CreatedAt, ID: last.ID, Filters: f.digest()})
-		next := base64.RawURLEncoding.EncodeToString(b)
+		next := keyset.Encode(last.CreatedAt, last.ID, f.digest())
 		page.NextCursor = &next
 	}
 	return page, nil

@@ -2,18 +2,14 @@ package orders
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/keyset"
 )
 
 // Filter selects orders for the admin listing and the CSV export. Zero
@@ -43,35 +39,21 @@ const (
 	MaxLimit     = 200
 )
 
-// cursor is the keyset position after which the next page starts, and the
-// filters it was issued for (a digest; empty for an unfiltered listing), so
-// a cursor reused with other filters is refused rather than answered with
-// a page of another listing.
-type cursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        uuid.UUID `json:"i"`
-	Filters   string    `json:"f,omitempty"`
-}
+// cursor is the keyset position after which the next page starts.
+type cursor = keyset.Position
 
 // CursorAfter returns the cursor of the unfiltered listing's page that
 // starts after o: what it returns as next_cursor when o ends a page.
 func CursorAfter(o Order) string { return Filter{}.encodeCursor(o) }
 
-func (f Filter) encodeCursor(o Order) string {
-	b, _ := json.Marshal(cursor{CreatedAt: o.CreatedAt, ID: o.ID, Filters: f.digest()})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func (f Filter) encodeCursor(o Order) string { return keyset.Encode(o.CreatedAt, o.ID, f.digest()) }
 
-// digest names the filter's conditions (not its limit or cursor); "" for
-// none.
+func (f Filter) decodeCursor(s string) (cursor, error) { return keyset.Decode(s, f.digest()) }
+
+// digest names the filter's conditions (not its limit or cursor).
 func (f Filter) digest() string {
-	parts := []string{string(f.Status), f.Category, f.Type, uuidText(f.ProductID), uuidText(f.PlayerID),
-		uuidText(f.CustomerID), timeText(f.CreatedFrom), timeText(f.CreatedTo)}
-	if strings.Join(parts, "") == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return base64.RawURLEncoding.EncodeToString(sum[:9])
+	return keyset.Digest(string(f.Status), f.Category, f.Type, uuidText(f.ProductID), uuidText(f.PlayerID),
+		uuidText(f.CustomerID), timeText(f.CreatedFrom), timeText(f.CreatedTo))
 }
 
 func uuidText(id *uuid.UUID) string {
@@ -86,22 +68,6 @@ func timeText(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
-}
-
-func (f Filter) decodeCursor(s string) (cursor, error) {
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil || c.ID == uuid.Nil || c.CreatedAt.IsZero() {
-		return cursor{}, &apperr.BadRequest{Detail: "bad cursor", Fields: apperr.Field("query:cursor", "is not a cursor this API returned")}
-	}
-	if c.Filters != f.digest() {
-		return cursor{}, &apperr.BadRequest{Detail: "bad cursor",
-			Fields: apperr.Field("query:cursor", "was issued for other filters: repeat the filters of the page it came from")}
-	}
-	return c, nil
 }
 
 // where applies the filter's conditions (not the cursor or limit).
