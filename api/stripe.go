@@ -39,15 +39,6 @@ func (s *Server) putStripe(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// fieldsOf keeps the field errors of a decoding failure for a 422.
-func fieldsOf(err error) []apperr.FieldError {
-	var bad *apperr.BadRequest
-	if errors.As(err, &bad) {
-		return bad.Fields
-	}
-	return apperr.Field("/", err.Error())
-}
-
 // tenantWebhook receives events signed with the tenant's own secret.
 func (s *Server) tenantWebhook(c *fiber.Ctx) error {
 	if s.deps.Webhooks == nil {
