@@ -104,10 +104,15 @@ func (s *Service) checkoutOnce(ctx context.Context, req CheckoutRequest) (Checko
 	if c.product.PriceCents > 0 {
 		return s.checkoutPaid(ctx, req, c)
 	}
+	const detail = "free product: paid at checkout"
 	ctx, changes := Track(ctx)
+	if o, ok := s.placeFreeFast(ctx, req, c, detail); ok {
+		changes.Publish(Observers(s.observer, s.PaidHooks()))
+		return CheckoutResult{Order: o}, nil
+	}
 	var p placed
 	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) (err error) {
-		if p, err = s.place(ctx, tx, req, c, "free product: paid at checkout"); err != nil {
+		if p, err = s.place(ctx, tx, req, c, detail); err != nil {
 			return err
 		}
 		return completeIdempotency(ctx, tx, req, p.order.ID)

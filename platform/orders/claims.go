@@ -12,10 +12,9 @@ import (
 	"github.com/leaguepay/checkout/producttypes"
 )
 
-// acquireClaims takes the order's claims inside its transaction. A value
-// held by another holder is a Conflict naming the claim's field. Claims are
-// taken in a fixed order so two checkouts cannot deadlock on them.
-func acquireClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, claims []producttypes.Claim) error {
+// sortedClaims is claims in the one order every transaction takes them
+// in, so two checkouts wanting the same values cannot deadlock.
+func sortedClaims(claims []producttypes.Claim) []producttypes.Claim {
 	sorted := append([]producttypes.Claim(nil), claims...)
 	sort.Slice(sorted, func(i, j int) bool {
 		if sorted[i].Scope != sorted[j].Scope {
@@ -23,7 +22,14 @@ func acquireClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, 
 		}
 		return sorted[i].Value < sorted[j].Value
 	})
-	for _, c := range sorted {
+	return sorted
+}
+
+// acquireClaims takes the order's claims inside its transaction. A value
+// held by another holder is a Conflict naming the claim's field. Claims are
+// taken in a fixed order so two checkouts cannot deadlock on them.
+func acquireClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, claims []producttypes.Claim) error {
+	for _, c := range sortedClaims(claims) {
 		holder := c.Holder
 		if holder == "" {
 			holder = "order:" + orderID.String()
