@@ -106,9 +106,9 @@ func (s *Service) checkoutOnce(ctx context.Context, req CheckoutRequest) (Checko
 	}
 	const detail = "free product: paid at checkout"
 	ctx, changes := Track(ctx)
-	if o, ok := s.placeFreeFast(ctx, req, c, detail); ok {
+	if r, ok := s.placeFast(ctx, req, c, StatusPaid, detail, ""); ok {
 		changes.Publish(Observers(s.observer, s.PaidHooks()))
-		return CheckoutResult{Order: o}, nil
+		return CheckoutResult{Order: r.order}, nil
 	}
 	var p placed
 	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) (err error) {

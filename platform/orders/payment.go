@@ -24,6 +24,7 @@ type Gateway interface {
 	StartCheckout(ctx context.Context, req payments.StartRequest) (payments.Session, error)
 	GetSession(ctx context.Context, acct payments.Account, id string) (payments.Session, error)
 	ExpireSession(ctx context.Context, acct payments.Account, id string) (payments.Session, error)
+	NewCustomer(ctx context.Context, tenantID uuid.UUID, acct payments.Account, c payments.Customer) (string, error)
 	Refund(ctx context.Context, acct payments.Account, req payments.RefundRequest) (string, error)
 }
 
@@ -76,23 +77,37 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, c check
 		return CheckoutResult{}, err
 	}
 	ctx, changes := Track(ctx)
+	const detail = "checkout started"
 	var p placed
 	var stripeCustomer string
-	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) (err error) {
-		if p, err = s.place(ctx, tx, req, c, "checkout started"); err != nil {
+	if r, ok := s.placeFast(ctx, req, c, StatusPending, detail, acct.Ref()); ok {
+		p, stripeCustomer = placed{order: r.order, household: r.household}, r.stripeCustomer
+	} else {
+		err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) (err error) {
+			if p, err = s.place(ctx, tx, req, c, detail); err != nil {
+				return err
+			}
+			stripeCustomer, err = payments.KnownCustomer(ctx, tx, req.TenantID, acct, p.household.ID)
 			return err
-		}
-		stripeCustomer, err = payments.KnownCustomer(ctx, tx, req.TenantID, acct, p.household.ID)
-		return err
-	})
+		})
+	}
 	if err := s.publish(changes, err); err != nil {
 		return CheckoutResult{}, err
+	}
+	household := payments.Customer{ID: p.household.ID, Name: p.household.Name, Email: p.household.Email}
+	newCustomer := stripeCustomer == ""
+	if newCustomer {
+		// Created now, stored with the session below: one transaction less.
+		if stripeCustomer, err = s.gateway.NewCustomer(ctx, req.TenantID, acct, household); err != nil {
+			s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct,
+				detail: "payment provider failed: " + err.Error()})
+			return CheckoutResult{}, paymentError(err)
+		}
 	}
 	success, cancel := returnURLs(req)
 	sess, err := s.gateway.StartCheckout(ctx, payments.StartRequest{TenantID: req.TenantID, TenantSlug: req.TenantSlug,
 		OrderID: p.order.ID, Amount: p.order.AmountCents, Currency: p.order.Currency, Product: c.product.Name,
-		Household:  payments.Customer{ID: p.household.ID, Name: p.household.Name, Email: p.household.Email},
-		SuccessURL: success, CancelURL: cancel, Account: acct, CustomerID: stripeCustomer})
+		Household: household, SuccessURL: success, CancelURL: cancel, Account: acct, CustomerID: stripeCustomer})
 	if err != nil {
 		detail := "payment provider failed: " + err.Error()
 		if errors.Is(err, db.ErrUnavailable) {
@@ -101,22 +116,45 @@ func (s *Service) checkoutPaid(ctx context.Context, req CheckoutRequest, c check
 		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, detail: detail})
 		return CheckoutResult{}, paymentError(err)
 	}
-	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
-		o, err := scanOrder(tx.QueryRow(ctx, `UPDATE orders AS o SET checkout_url = $3, stripe_checkout_session_id = $4,
-			checkout_expires_at = $5, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING `+orderCols,
-			req.TenantID, p.order.ID, sess.URL, sess.ID, sess.ExpiresAt))
-		if err != nil {
-			return fmt.Errorf("store checkout session: %w", err)
-		}
-		p.order = o
-		return completeIdempotency(ctx, tx, req, o.ID)
-	})
-	if err != nil {
+	if p.order, err = s.storeSession(ctx, req, acct, p.order, sess, newCustomer, stripeCustomer); err != nil {
 		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, session: &sess,
 			detail: "its checkout session could not be stored; the session was expired so it cannot be paid"})
 		return CheckoutResult{}, err
 	}
 	return CheckoutResult{Order: p.order, CheckoutURL: p.order.CheckoutURL}, nil
+}
+
+// storeSession stores a priced checkout's session on its order, with the
+// household's new Stripe customer (when one was created for it) and the
+// Idempotency-Key's order, in one round trip: a pipelined batch that runs as
+// one implicit transaction.
+func (s *Service) storeSession(ctx context.Context, req CheckoutRequest, acct payments.Account, o Order,
+	sess payments.Session, newCustomer bool, stripeCustomer string) (Order, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('app.tenant_id', $1, true)`, req.TenantID.String())
+	b.Queue(`UPDATE orders AS o SET checkout_url = $3, stripe_checkout_session_id = $4,
+		checkout_expires_at = $5, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING `+orderCols,
+		req.TenantID, o.ID, sess.URL, sess.ID, sess.ExpiresAt)
+	if newCustomer {
+		q, args := payments.StoreCustomer(req.TenantID, acct, o.CustomerID, stripeCustomer)
+		b.Queue(q, args...)
+	}
+	if req.IdempotencyKey != "" {
+		b.Queue(`UPDATE idempotency_keys SET order_id = $3 WHERE tenant_id = $1 AND key = $2`,
+			req.TenantID, req.IdempotencyKey, o.ID)
+	}
+	br := s.db.Pool.SendBatch(ctx, b)
+	_, err := br.Exec()
+	if err == nil {
+		o, err = scanOrder(br.QueryRow())
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return o, fmt.Errorf("store checkout session: %w", db.Translate(err))
+	}
+	return o, nil
 }
 
 // sessionClosed decides a cancel whose session Stripe would not expire

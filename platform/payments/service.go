@@ -179,20 +179,43 @@ func KnownCustomer(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, acct Acco
 
 // createCustomer creates the household's customer on acct and stores it.
 func (s *Service) createCustomer(ctx context.Context, tenantID uuid.UUID, acct Account, c Customer) (string, error) {
-	ref := acct.Ref()
-	id, err := s.provider.CreateCustomer(ctx, acct, CustomerRequest{
-		IdempotencyKey: "customer:" + tenantID.String() + ":" + c.ID.String() + ":" + ref,
-		HouseholdID:    c.ID.String(), TenantID: tenantID.String(), Name: c.Name, Email: c.Email})
+	id, err := s.NewCustomer(ctx, tenantID, acct, c)
 	if err != nil {
 		return "", err
 	}
 	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO stripe_customers (tenant_id, customer_id, account_ref, stripe_customer_id)
-			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, tenantID, c.ID, ref, id)
+		q, args := StoreCustomer(tenantID, acct, c.ID, id)
+		_, err := tx.Exec(ctx, q, args...)
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("store stripe customer: %w", err)
 	}
 	return id, nil
+}
+
+// NewCustomer creates the household's customer on acct at the provider,
+// without storing it: the caller stores it (StoreCustomer) in the
+// transaction that stores what it was created for. The idempotency key
+// makes a retry, or a concurrent first checkout, get the same customer.
+func (s *Service) NewCustomer(ctx context.Context, tenantID uuid.UUID, acct Account, c Customer) (string, error) {
+	ref := acct.Ref()
+	return s.provider.CreateCustomer(ctx, acct, CustomerRequest{
+		IdempotencyKey: "customer:" + tenantID.String() + ":" + c.ID.String() + ":" + ref,
+		HouseholdID:    c.ID.String(), TenantID: tenantID.String(), Name: c.Name, Email: c.Email})
+}
+
+// StoreCustomer is the statement that stores a household's customer on
+// acct (a first one stays), for the caller's transaction or batch.
+func StoreCustomer(tenantID uuid.UUID, acct Account, householdID uuid.UUID, id string) (string, []any) {
+	return `INSERT INTO stripe_customers (tenant_id, customer_id, account_ref, stripe_customer_id)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, []any{tenantID, householdID, acct.Ref(), id}
+}
+
+// CustomerOnAccount is the SQL expression of the Stripe customer stored for
+// the household customerCol on the account ref (a parameter), for a query
+// that reads the household anyway; NULL when there is none.
+func CustomerOnAccount(tenantCol, customerCol, refParam string) string {
+	return `(SELECT sc.stripe_customer_id FROM stripe_customers sc WHERE sc.tenant_id = ` + tenantCol +
+		` AND sc.customer_id = ` + customerCol + ` AND sc.account_ref = ` + refParam + `)`
 }
