@@ -134,7 +134,9 @@ func (s *Service) placeFast(ctx context.Context, req CheckoutRequest, c checked,
 		}
 		b.Queue(fastClaim, req.TenantID, cl.Scope, cl.Value, holder, cl.Field, orderID)
 	}
-	if req.IdempotencyKey != "" {
+	if req.IdempotencyKey != "" && status == StatusPaid {
+		// A pending order's key is tied to it once its session is stored
+		// (storeSession): a replay before that would have no checkout URL.
 		b.Queue(`UPDATE idempotency_keys SET order_id = $3 WHERE tenant_id = $1 AND key = $2
 			AND EXISTS (SELECT 1 FROM orders WHERE tenant_id = $1 AND id = $3)`, req.TenantID, req.IdempotencyKey, orderID)
 	}
