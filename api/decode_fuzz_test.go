@@ -11,8 +11,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/catalog"
-	"github.com/leaguepay/checkout/platform/jsonlimit"
 	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/jsonlimit"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/tenants"
