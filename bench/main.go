@@ -76,7 +76,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.serverPool, "server-pool", 0, "pool_max_conns of the server and of the SQL floor (0: pgx's default)")
 	fs.IntVar(&o.seedWorkers, "seed-workers", 2, "COPY connections working at once while seeding")
 	fs.IntVar(&o.exportRuns, "export-runs", 2, "CSV exports of the large league to time")
-	fs.IntVar(&o.retries, "retries", 2, "times to measure a scenario again when other processes took over 10 % of the machine")
+	fs.IntVar(&o.retries, "retries", 3, "times to measure a scenario again when other processes took over 10 % of the machine")
 	fs.DurationVar(&o.quietWait, "quiet-wait", 3*time.Minute, "how long to wait before each scenario for other processes to quiet down (0: never)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated data")
 	runRE := fs.String("run", "", "run only the scenarios whose name matches this regexp")

@@ -31,7 +31,7 @@ func (b *bench) measure(ctx context.Context, name string, o op) *result {
 	var r *result
 	var allOK uint64
 	for attempt := 0; ; attempt++ {
-		b.waitQuiet(ctx)
+		b.waitQuiet(ctx, name)
 		b.logf("%s: %d workers, %v warm-up, %v measured", name, b.load.conc, b.load.warmup, b.load.duration)
 		run := b.load.run(ctx, o)
 		allOK += run.allOK
@@ -72,7 +72,7 @@ func (b *bench) cursor(name string) *atomic.Int64 {
 
 // waitQuiet waits (up to -quiet-wait) until other processes use less than
 // the disturbed share of the machine over two seconds.
-func (b *bench) waitQuiet(ctx context.Context) {
+func (b *bench) waitQuiet(ctx context.Context, name string) {
 	if b.load.cpu == nil || b.opts.quietWait <= 0 {
 		return
 	}
@@ -89,7 +89,8 @@ func (b *bench) waitQuiet(ctx context.Context) {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.note("the machine was still busy (other processes %.0f %%) after waiting %v for it to quiet down", 100*other, b.opts.quietWait)
+			b.note("%s: the machine was still busy (other processes %.0f %%) after waiting %v for it to quiet down",
+				name, 100*other, b.opts.quietWait)
 			return
 		}
 		if !logged {
