@@ -25,7 +25,12 @@ var _ Provider = (*Stripe)(nil)
 
 // NewStripe returns the Stripe provider; apiURL "" means Stripe's own.
 func NewStripe(apiURL string) *Stripe {
-	return &Stripe{apiURL: apiURL, http: &http.Client{Timeout: 20 * time.Second}}
+	// Keep enough idle connections to Stripe for the calls in flight: the
+	// default transport keeps 2 per host, so under load most calls would
+	// open (and TLS-handshake) a new connection.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 256, 64
+	return &Stripe{apiURL: apiURL, http: &http.Client{Timeout: 20 * time.Second, Transport: transport}}
 }
 
 func (s *Stripe) client(key string) *client.API {
