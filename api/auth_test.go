@@ -15,14 +15,15 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/leaguepay/checkout/api"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/platform/config"
 )
 
 // newEnvWithPlatformToken is newEnv with another platform token ("": the
 // platform API is disabled).
 func newEnvWithPlatformToken(t *testing.T, token string) *env {
 	t.Helper()
-	return &env{t: t, app: buildApp(t, func(d *api.Deps) { d.PlatformToken = token })}
+	return &env{t: t, app: buildApp(t, func(c *config.Config, _ *app.Options) { c.PlatformToken = token })}
 }
 
 // authRank orders the roles as the contract does: each may do what the

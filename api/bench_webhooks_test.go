@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/leaguepay/checkout/platform/db/dbtest"
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 )
 
 // BenchmarkWebhooks measures Stripe webhook deliveries over real HTTP on

@@ -15,7 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/leaguepay/checkout/platform/db/dbtest"
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 )
 
 // slowReader reads at most chunk bytes per call and pauses after each, so a

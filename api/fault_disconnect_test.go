@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 )
 
 // TestClientDisconnectsMidCheckout has buyers go away in the middle of a
@@ -22,7 +21,7 @@ import (
 // that the buyer's retry agrees with it.
 func TestClientDisconnectsMidCheckout(t *testing.T) {
 	hooks := newStripeHooks(t, stripemock.URL(t))
-	e := &env{t: t, app: buildApp(t, withPayments(testBox(t), payments.NewStripe(hooks.URL)))}
+	e := &env{t: t, app: buildApp(t, withStripe(hooks.URL))}
 	addr := serveLoopback(t, e)
 	su := asSuperuser(t)
 	l := e.newLeague()

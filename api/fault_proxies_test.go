@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/platform/db"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
 )
 
 // The fault tests put small proxies between the platform and the real

@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 )
 
 // TestDatabaseCutWhileStripeAnswers cuts the way to PostgreSQL at the
@@ -25,7 +24,7 @@ func TestDatabaseCutWhileStripeAnswers(t *testing.T) {
 	d, dbProxy := cuttableDB(t)
 	hooks := newStripeHooks(t, stripemock.URL(t))
 	rec := newStripeRecorderTo(t, hooks.URL)
-	e := &env{t: t, app: buildAppOn(t, d, withPayments(testBox(t), payments.NewStripe(rec.URL)))}
+	e := &env{t: t, app: buildAppOn(t, d, withStripe(rec.URL))}
 	su := asSuperuser(t)
 	l := e.newLeague()
 	e.ownKeys(l)

@@ -8,38 +8,37 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/leaguepay/checkout/api"
-	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
+	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
-	"github.com/leaguepay/checkout/platform/webhooks"
 )
 
-// killingGateway is the payments service with a trap for one call: once
-// armed, the next StartCheckout kills stripe-mock before it goes on. The
+// killingProvider is the Stripe provider with a trap for one call: once
+// armed, the next session create kills stripe-mock before it goes on. The
 // order service calls it after the order's insert has committed and
 // before the session is created, so the process dies exactly between the
 // two.
-type killingGateway struct {
-	*payments.Service
+type killingProvider struct {
+	payments.Provider
 	kill  func()
 	armed atomic.Bool
 }
 
-func (g *killingGateway) StartCheckout(ctx context.Context, req payments.StartRequest) (payments.Session, error) {
-	if g.armed.CompareAndSwap(true, false) {
-		g.kill()
+func (p *killingProvider) CreateSession(ctx context.Context, a payments.Account, r payments.SessionRequest) (payments.Session, error) {
+	if p.armed.CompareAndSwap(true, false) {
+		p.kill()
 	}
-	return g.Service.StartCheckout(ctx, req)
+	return p.Provider.CreateSession(ctx, a, r)
 }
 
-// withKillingGateway wires the payment side to sm through a killingGateway.
-func withKillingGateway(t *testing.T, sm *stripemock.Server, gw **killingGateway) func(*api.Deps) {
-	return func(d *api.Deps) {
-		wirePayments(d, testBox(t), payments.NewStripe(sm.URL))
-		*gw = &killingGateway{Service: d.Payments, kill: sm.Kill}
-		d.Orders = orders.NewService(d.DB, d.Catalog, d.Log).WithGateway(*gw)
-		d.Webhooks = webhooks.NewHandler(d.DB, d.Payments, d.Log).WithObserver(d.Orders.PaidHooks())
+// withKillingProvider wires the payment side to sm through a
+// killingProvider.
+func withKillingProvider(sm *stripemock.Server, gw **killingProvider) tweak {
+	return func(c *config.Config, o *app.Options) {
+		c.StripeAPIURL = sm.URL
+		*gw = &killingProvider{Provider: payments.NewStripe(sm.URL), kill: sm.Kill}
+		o.Provider = *gw
 	}
 }
 
@@ -47,8 +46,8 @@ func withKillingGateway(t *testing.T, sm *stripemock.Server, gw **killingGateway
 // a priced checkout's order is inserted and before its session is created.
 func TestStripeKilledBetweenOrderAndSession(t *testing.T) {
 	sm := stripemock.StartServer(t)
-	var gw *killingGateway
-	e := &env{t: t, app: buildApp(t, withKillingGateway(t, sm, &gw))}
+	var gw *killingProvider
+	e := &env{t: t, app: buildApp(t, withKillingProvider(sm, &gw))}
 	su := asSuperuser(t)
 	l := e.newLeague()
 	e.ownKeys(l) // checked against this stripe-mock

@@ -5,30 +5,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/leaguepay/checkout/api"
-	"github.com/leaguepay/checkout/platform/catalog"
-	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/internal/testkit/apptest"
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
+	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/db"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
-	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
 	"github.com/leaguepay/checkout/platform/secrets"
-	"github.com/leaguepay/checkout/platform/webhooks"
-	"github.com/leaguepay/checkout/producttypes"
-	"github.com/leaguepay/checkout/producttypes/contract"
-	"github.com/leaguepay/checkout/producttypes/jersey"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 // TestMain gives the package its own database and one stripe-mock process
@@ -37,17 +31,17 @@ func TestMain(m *testing.M) {
 	os.Exit(stripemock.Main(func() int { return dbtest.Run(m) }))
 }
 
-const platformToken = "test-platform-token"
+const platformToken = apptest.PlatformToken
 
-// The payment configuration of every test app, as cmd/checkout reads it from
-// CHECKOUT_ENCRYPTION_KEY, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and
-// CHECKOUT_PUBLIC_URL.
+// The payment configuration of every test app (apptest.Config), as
+// cmd/checkout reads it from CHECKOUT_ENCRYPTION_KEY, STRIPE_SECRET_KEY,
+// STRIPE_WEBHOOK_SECRET and CHECKOUT_PUBLIC_URL.
 var (
-	testEncryptionKey = []byte("0123456789abcdef0123456789abcdef")
+	testEncryptionKey = apptest.EncryptionKey
 	testPayments      = payments.Config{
-		PlatformSecretKey:     "sk_test_platform0123456789",
-		PlatformWebhookSecret: "whsec_platformtest0123456789",
-		PublicURL:             "http://checkout.test",
+		PlatformSecretKey:     apptest.PlatformSecretKey,
+		PlatformWebhookSecret: apptest.PlatformWebhookSecret,
+		PublicURL:             apptest.PublicURL,
 	}
 )
 
@@ -62,30 +56,39 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, app: buildApp(t, nil)}
 }
 
-// buildApp wires the API over the package's database the way cmd/checkout's
-// wire does, with Stripe calls going to the package's stripe-mock; tweak,
-// when not nil, adjusts the dependencies first (another platform token, a
-// lower rate limit, or, through withPayments, another provider or Box).
-func buildApp(tb testing.TB, tweak func(*api.Deps)) *fiber.App {
+// tweak adjusts a test app's configuration or options before it is wired.
+type tweak func(*config.Config, *app.Options)
+
+// buildApp wires the API over the package's database with app.New, as
+// checkout serve does, with Stripe calls going to the package's
+// stripe-mock; tw, when not nil, adjusts the configuration first (another
+// platform token, a lower rate limit, another Stripe address).
+func buildApp(tb testing.TB, tw tweak) *fiber.App {
 	tb.Helper()
-	return buildAppOn(tb, dbtest.DB(tb), tweak)
+	return buildFull(tb, tw).HTTP
+}
+
+// buildFull is buildApp answering the whole application.
+func buildFull(tb testing.TB, tw tweak) *app.App {
+	tb.Helper()
+	cfg := apptest.Config(stripemock.URL(tb))
+	var o app.Options
+	if tw != nil {
+		tw(&cfg, &o)
+	}
+	return apptest.New(tb, cfg, o)
 }
 
 // buildAppOn is buildApp over d: the package's database reached another
 // way (through a proxy a test can cut).
-func buildAppOn(tb testing.TB, d *db.DB, tweak func(*api.Deps)) *fiber.App {
+func buildAppOn(tb testing.TB, d *db.DB, tw tweak) *fiber.App {
 	tb.Helper()
-	reg := producttypes.NewRegistry()
-	reg.Register(jersey.New(), contract.New())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cat := catalog.NewService(d, reg)
-	deps := api.Deps{DB: d, Registry: reg, Tenants: tenants.NewStore(d), Catalog: cat,
-		Customers: customers.NewStore(d), Log: log, PlatformToken: platformToken, BuyerRateLimit: 100000}
-	wirePayments(&deps, testBox(tb), payments.NewStripe(stripemock.URL(tb)))
-	if tweak != nil {
-		tweak(&deps)
-	}
-	return api.New(deps)
+	return buildApp(tb, func(c *config.Config, o *app.Options) {
+		o.DB = d
+		if tw != nil {
+			tw(c, o)
+		}
+	})
 }
 
 // testBox is the Box of CHECKOUT_ENCRYPTION_KEY=testEncryptionKey.
@@ -98,21 +101,27 @@ func testBox(tb testing.TB) *secrets.Box {
 	return box
 }
 
-// wirePayments builds the payment side of deps over deps.DB as wire does:
-// the payments service over box and provider, the order service selling
-// through it, and the webhook handler.
-func wirePayments(deps *api.Deps, box *secrets.Box, provider payments.Provider) {
-	pay := payments.NewService(deps.DB, box, provider, testPayments)
-	deps.Payments = pay
-	deps.Orders = orders.NewService(deps.DB, deps.Catalog, deps.Log).WithGateway(pay)
-	deps.Webhooks = webhooks.NewHandler(deps.DB, pay, deps.Log).WithObserver(deps.Orders.PaidHooks())
+// withStripe is a tweak that sends Stripe calls to url (a recorder in
+// front of stripe-mock, or an address that refuses).
+func withStripe(url string) tweak {
+	return func(c *config.Config, _ *app.Options) { c.StripeAPIURL = url }
 }
 
-// withPayments is a tweak that rewires the payment side over another Box or
-// provider (a Box without a key, a provider that cannot be reached, one
-// whose calls are observed).
-func withPayments(box *secrets.Box, provider payments.Provider) func(*api.Deps) {
-	return func(d *api.Deps) { wirePayments(d, box, provider) }
+// settled waits until the package's database has no outbox dispatch or
+// paid hook waiting to run: what happens after a commit has happened.
+func settled(tb testing.TB) {
+	tb.Helper()
+	su := asSuperuser(tb)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n := su.count(`SELECT count(*) FROM river.river_job WHERE kind IN ('outbox.dispatch', 'orders.paid_hook')
+			AND state IN ('available', 'running', 'pending')`)
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d jobs after a commit still waiting after 15 s", n)
+		}
+	}
 }
 
 // resp is a decoded response.

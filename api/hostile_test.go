@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/leaguepay/checkout/api"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/platform/config"
 )
 
 // Each attack below is refused before the step it would make expensive;
@@ -172,9 +174,9 @@ func TestStalledBodiesHoldLittleMemory(t *testing.T) {
 }
 
 func TestBodyBudgetShedsLoad(t *testing.T) {
-	e := &env{t: t, app: buildApp(t, func(d *api.Deps) {
-		d.BodyBudget = 2 * api.BodyLimit
-		d.BodyTimeout = 3 * time.Second
+	e := &env{t: t, app: buildApp(t, func(c *config.Config, _ *app.Options) {
+		c.BodyBudget = 2 * api.BodyLimit
+		c.BodyTimeout = 3 * time.Second
 	})}
 	l := e.newLeague()
 	addr := serveLoopback(t, e)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -14,12 +12,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/leaguepay/checkout/platform/catalog"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
-	"github.com/leaguepay/checkout/platform/orders"
-	"github.com/leaguepay/checkout/producttypes"
-	"github.com/leaguepay/checkout/producttypes/contract"
-	"github.com/leaguepay/checkout/producttypes/jersey"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/internal/testkit/apptest"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 )
 
 // isoTenant is a league holding one of every object a tenant route can
@@ -64,10 +59,7 @@ func (e *env) isoTenant() isoTenant {
 // id: a pending order without a Checkout Session, as legacy imports make.
 func (e *env) isoPendingOrder(l league, productID string) string {
 	e.t.Helper()
-	d := dbtest.DB(e.t)
-	reg := producttypes.NewRegistry()
-	reg.Register(jersey.New(), contract.New())
-	svc := orders.NewService(d, catalog.NewService(d, reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := apptest.Wire(e.t, apptest.Config(stripemock.URL(e.t)), app.Options{}).Orders
 	ref := fmt.Sprintf("iso-%08x", rand.Uint32())
 	in := "legacy_id,customer_email,player_first_name,player_last_name,product_id,status\n" +
 		ref + "," + ref + "@example.com,Pat,Doe," + productID + ",pending\n"

@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"github.com/leaguepay/checkout/api"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/platform/config"
 )
 
 // newLimitedEnv is newEnv with a buyer rate limit of perMinute requests.
 func newLimitedEnv(t *testing.T, perMinute int) *env {
 	t.Helper()
-	return &env{t: t, app: buildApp(t, func(d *api.Deps) { d.BuyerRateLimit = perMinute })}
+	return &env{t: t, app: buildApp(t, func(c *config.Config, _ *app.Options) { c.BuyerRateLimit = perMinute })}
 }
 
 // isProblem reports whether r is a problem document of its own status.

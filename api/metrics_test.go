@@ -2,8 +2,6 @@ package api_test
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"regexp"
@@ -15,51 +13,26 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/leaguepay/checkout/api"
-	"github.com/leaguepay/checkout/platform/catalog"
-	"github.com/leaguepay/checkout/platform/customers"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/metrics"
-	"github.com/leaguepay/checkout/platform/orders"
-	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/secrets"
-	"github.com/leaguepay/checkout/platform/webhooks"
 	"github.com/leaguepay/checkout/producttypes"
-	"github.com/leaguepay/checkout/producttypes/contract"
-	"github.com/leaguepay/checkout/producttypes/jersey"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 // opsPublicURL is CHECKOUT_PUBLIC_URL of the ops app.
 const opsPublicURL = "http://checkout.test"
 
-// opsEnv is the API wired as cmd/checkout's wire does with
-// CHECKOUT_PAYMENTS=sandbox: the sandbox provider (counted by the metrics),
-// metrics on a registry of their own observing orders and webhooks, and
-// /metrics served on the API. extra are product types registered beside
-// the built-in ones.
+// opsEnv is the API wired by app.New with CHECKOUT_PAYMENTS=sandbox: the
+// sandbox provider (counted by the metrics), metrics fed by the outbox's
+// dispatcher, and /metrics served on the API. extra are product types
+// registered beside the built-in ones.
 func opsEnv(t *testing.T, extra ...producttypes.Type) (*env, *metrics.Metrics) {
 	t.Helper()
-	d := dbtest.DB(t)
-	reg := producttypes.NewRegistry()
-	reg.Register(jersey.New(), contract.New())
-	reg.Register(extra...)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ts := tenants.NewStore(d)
-	m := metrics.New(d.Pool, ts.SlugByID)
-	box, err := secrets.NewBox([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pay := payments.NewService(d, box, m.InstrumentProvider(payments.NewSandbox(opsPublicURL)), payments.Config{
-		Sandbox: true, SandboxWebhookSecret: "whsec_" + secrets.Random(), PublicURL: opsPublicURL})
-	cat := catalog.NewService(d, reg)
-	ord := orders.NewService(d, cat, log).WithGateway(pay).WithObserver(m)
-	app := api.New(api.Deps{DB: d, Registry: reg, Tenants: ts, Catalog: cat, Customers: customers.NewStore(d),
-		Orders: ord, Payments: pay,
-		Webhooks: webhooks.NewHandler(d, pay, log).WithObserver(orders.Observers(m, ord.PaidHooks())), Metrics: m, ServeMetrics: true,
-		Log: log, PlatformToken: platformToken, BuyerRateLimit: 100000})
-	return &env{t: t, app: app}, m
+	a := buildFull(t, func(c *config.Config, o *app.Options) {
+		c.Payments, c.PublicURL = "sandbox", opsPublicURL
+		o.Types = extra
+	})
+	return &env{t: t, app: a.HTTP}, a.Metrics
 }
 
 // sample is one line of the Prometheus text format.
@@ -92,6 +65,7 @@ var labelRE = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"`)
 // scrape fetches /metrics through the app and parses it.
 func scrape(e *env) []sample {
 	e.t.Helper()
+	settled(e.t)
 	r := e.must(200, "GET", "/metrics", nil, bearer(platformToken)...)
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		e.t.Errorf("/metrics Content-Type = %q, want text/plain", ct)

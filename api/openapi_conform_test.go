@@ -1,12 +1,13 @@
 package api_test
 
 import (
-	"github.com/google/uuid"
 	"mime"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )

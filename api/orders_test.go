@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/leaguepay/checkout/api"
 	"github.com/leaguepay/checkout/platform/orders"
 )
 
@@ -23,9 +22,8 @@ import (
 // orders` runs).
 func newEnvWithOrders(t *testing.T) (*env, *orders.Service) {
 	t.Helper()
-	var svc *orders.Service
-	app := buildApp(t, func(d *api.Deps) { svc = d.Orders })
-	return &env{t: t, app: app}, svc
+	a := buildFull(t, nil)
+	return &env{t: t, app: a.HTTP}, a.Orders
 }
 
 // legacyRow is one row of a legacy order import.

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/leaguepay/checkout/platform/payments"
 )
 
 // newRecordedEnv is newEnv whose Stripe calls pass through a recorder on
@@ -16,7 +14,7 @@ import (
 func newRecordedEnv(t *testing.T) (*env, *stripeRecorder) {
 	t.Helper()
 	rec := newStripeRecorder(t)
-	return &env{t: t, app: buildApp(t, withPayments(testBox(t), payments.NewStripe(rec.URL)))}, rec
+	return &env{t: t, app: buildApp(t, withStripe(rec.URL))}, rec
 }
 
 func TestPricedCheckout(t *testing.T) {
@@ -264,7 +262,7 @@ func TestPricedCheckoutRefusals(t *testing.T) {
 
 func TestPricedCheckoutWhenStripeFails(t *testing.T) {
 	e := newEnv(t)
-	down := &env{t: t, app: buildApp(t, withPayments(testBox(t), payments.NewStripe("http://127.0.0.1:1")))}
+	down := &env{t: t, app: buildApp(t, withStripe("http://127.0.0.1:1"))}
 	l := e.newLeague()
 	e.ownKeys(l)
 	kit := e.product(l, map[string]any{"type": "jersey", "name": "Numbered kit", "price_cents": 2500, "config": jerseyConfig})["id"]
@@ -451,7 +449,7 @@ func TestRefunds(t *testing.T) {
 
 func TestRefundAndCancelWhenStripeFails(t *testing.T) {
 	e := newEnv(t)
-	down := &env{t: t, app: buildApp(t, withPayments(testBox(t), payments.NewStripe("http://127.0.0.1:1")))}
+	down := &env{t: t, app: buildApp(t, withStripe("http://127.0.0.1:1"))}
 	l := e.hookLeague()
 	paid := e.pendingOrder(l.league, l.Kit)
 	if r := e.deliver(l.Hook, sessionEvent("checkout.session.completed", paid, l.ID, "paid"), l.Keys.WebhookSecret); r.Status != 200 {

@@ -7,7 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/leaguepay/checkout/api"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/platform/config"
 )
 
 // The peer of every app.Test request is 0.0.0.0, so "0.0.0.0/32" is the
@@ -66,7 +67,7 @@ func TestClientIPBehindTrustedProxies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := &env{t: t, app: buildApp(t, func(d *api.Deps) { d.TrustedProxies = tc.proxies })}
+			e := &env{t: t, app: buildApp(t, func(c *config.Config, _ *app.Options) { c.TrustedProxies = tc.proxies })}
 			l := e.newLeague()
 			p := e.product(l, map[string]any{"type": "contract", "name": "Contract", "price_cents": 0, "config": contractConfig})
 			_, token, _ := e.household(l, "Ann")
@@ -84,7 +85,7 @@ func TestClientIPBehindTrustedProxies(t *testing.T) {
 }
 
 func TestBuyerRateLimitBehindTrustedProxies(t *testing.T) {
-	e := &env{t: t, app: buildApp(t, func(d *api.Deps) { d.TrustedProxies, d.BuyerRateLimit = testProxies, 2 })}
+	e := &env{t: t, app: buildApp(t, func(c *config.Config, _ *app.Options) { c.TrustedProxies, c.BuyerRateLimit = testProxies, 2 })}
 	l := e.newLeague()
 	ann := func(spoofed string) []string { return []string{spoofed + ", 203.0.113.7, 10.0.0.1"} }
 	ben := []string{"203.0.113.8, 10.0.0.2"}

@@ -20,8 +20,8 @@ import (
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"github.com/leaguepay/checkout/platform/db/dbtest"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 )
 
 // randomToken is n random bytes, hex encoded: fresh Stripe-shaped ids and

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/secrets"
 )
 
@@ -227,11 +227,7 @@ func TestStripeSecretsAreEncryptedAtRest(t *testing.T) {
 }
 
 func TestStripeSettingsWithoutEncryptionKey(t *testing.T) {
-	noKey, err := secrets.NewBox(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, app: buildApp(t, withPayments(noKey, payments.NewStripe(stripemock.URL(t))))}
+	e := &env{t: t, app: buildApp(t, func(c *config.Config, _ *app.Options) { c.EncryptionKey = nil })}
 	l := e.newLeague()
 	path := l.Base + "/admin/stripe"
 

@@ -14,8 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 )
 
 // stripeGate is a proxy in front of the package's stripe-mock that gives
@@ -84,7 +83,7 @@ func newGatedEnv(t *testing.T) (*env, *stripeGate, *stripeRecorder) {
 	t.Helper()
 	gate := newStripeGate(t)
 	rec := newStripeRecorderTo(t, gate.URL)
-	return &env{t: t, app: buildApp(t, withPayments(testBox(t), payments.NewStripe(rec.URL)))}, gate, rec
+	return &env{t: t, app: buildApp(t, withStripe(rec.URL))}, gate, rec
 }
 
 // stripeRow is what stripe_settings holds for a tenant, "" for NULL and
@@ -110,7 +109,7 @@ func (s *superuser) ownAccount(tenantID string) string {
 
 func TestStripeSettingsAreCheckedWithStripe(t *testing.T) {
 	e, gate, rec := newGatedEnv(t)
-	down := &env{t: t, app: buildApp(t, withPayments(testBox(t), payments.NewStripe("http://127.0.0.1:1")))}
+	down := &env{t: t, app: buildApp(t, withStripe("http://127.0.0.1:1"))}
 	su := asSuperuser(t)
 	l, other := e.newLeague(), e.newLeague()
 	path := l.Base + "/admin/stripe"
@@ -289,7 +288,7 @@ func TestStripeCustomerAcrossKeyRoll(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A new process (the account is cached for a while in each).
-		e.app = buildApp(t, withPayments(testBox(t), payments.NewStripe(rec.URL)))
+		e.app = buildApp(t, withStripe(rec.URL))
 		checkout("Fourth kit")
 		sum := sha256.Sum256([]byte(keys[2]))
 		c := creates()

@@ -12,12 +12,11 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"github.com/leaguepay/checkout/api"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/internal/testkit/apptest"
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 	"github.com/leaguepay/checkout/platform/db"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
-	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 // hookLeague is a league with its own Stripe keys and a priced kit.
@@ -573,25 +572,19 @@ func TestWebhookWhileTheDatabaseIsDown(t *testing.T) {
 	co := e.pendingOrder(connectLeague, e.pricedKit(connectLeague, "Kit", 2500))
 	su := asSuperuser(t)
 
+	// down is a replica whose database went away after it had resolved the
+	// league (its tenant cache still answers).
+	proxied, proxy := cuttableDB(t)
+	down := &env{t: t, app: apptest.Wire(t, apptest.Config(stripemock.URL(t)), app.Options{DB: proxied}).HTTP}
+	down.must(200, "GET", l.Base+"/products", nil)
+	proxy.cut()
+	// dark is a replica whose database is gone from the start.
 	broken, err := db.Open(context.Background(), dbtest.AdminURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	broken.Close() // every later query fails: the database is gone
-	healthy := dbtest.DB(t)
-	// down is a replica whose database went away after it had resolved the
-	// league (its tenant cache still answers).
-	down := &env{t: t, app: buildApp(t, func(d *api.Deps) {
-		d.DB = broken
-		d.Tenants = tenants.NewStore(healthy)
-		wirePayments(d, testBox(t), payments.NewStripe(stripemock.URL(t)))
-	})}
-	// dark is a replica with no database at all.
-	dark := &env{t: t, app: buildApp(t, func(d *api.Deps) {
-		d.DB = broken
-		d.Tenants = tenants.NewStore(broken)
-		wirePayments(d, testBox(t), payments.NewStripe(stripemock.URL(t)))
-	})}
+	dark := &env{t: t, app: apptest.Wire(t, apptest.Config(stripemock.URL(t)), app.Options{DB: broken}).HTTP}
 
 	ev := sessionEvent("checkout.session.completed", o, l.ID, "paid")
 	cev := sessionEvent("checkout.session.completed", co, connectLeague.ID, "paid")

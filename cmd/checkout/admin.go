@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/leaguepay/checkout/app"
+
 	"github.com/spf13/cobra"
 
 	"github.com/leaguepay/checkout/platform/config"
@@ -18,8 +20,8 @@ func tenantsCmd() *cobra.Command {
 		Short: "Create a tenant and print it as JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withServices(cmd, func(s *services, _ config.Config) error {
-				t, err := s.tenants.Create(cmd.Context(), tenants.NewTenant{Slug: slug, Name: name, Currency: &currency})
+			return withServices(cmd, func(s *app.App, _ config.Config) error {
+				t, err := s.Tenants.Create(cmd.Context(), tenants.NewTenant{Slug: slug, Name: name, Currency: &currency})
 				if err != nil {
 					return err
 				}
@@ -44,8 +46,8 @@ func keysCmd() *cobra.Command {
 		Short: "Create an API key and print it once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withTenant(cmd, tenant, func(s *services, t tenants.Tenant) error {
-				k, err := s.tenants.Keys().Create(cmd.Context(), t.ID, tenants.KeyInput{Role: tenants.Role(role), Name: name})
+			return withTenant(cmd, tenant, func(s *app.App, t tenants.Tenant) error {
+				k, err := s.Tenants.Keys().Create(cmd.Context(), t.ID, tenants.KeyInput{Role: tenants.Role(role), Name: name})
 				if err != nil {
 					return err
 				}
@@ -65,7 +67,7 @@ func keysCmd() *cobra.Command {
 
 // withServices runs fn with the configuration and the services wired from
 // the environment, and closes the pool after.
-func withServices(cmd *cobra.Command, fn func(s *services, cfg config.Config) error) error {
+func withServices(cmd *cobra.Command, fn func(s *app.App, cfg config.Config) error) error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
@@ -74,14 +76,14 @@ func withServices(cmd *cobra.Command, fn func(s *services, cfg config.Config) er
 	if err != nil {
 		return err
 	}
-	defer s.db.Close()
+	defer s.Close()
 	return fn(s, cfg)
 }
 
 // withTenant is withServices for a command about the tenant named slug.
-func withTenant(cmd *cobra.Command, slug string, fn func(s *services, t tenants.Tenant) error) error {
-	return withServices(cmd, func(s *services, _ config.Config) error {
-		t, err := s.tenants.BySlug(cmd.Context(), slug)
+func withTenant(cmd *cobra.Command, slug string, fn func(s *app.App, t tenants.Tenant) error) error {
+	return withServices(cmd, func(s *app.App, _ config.Config) error {
+		t, err := s.Tenants.BySlug(cmd.Context(), slug)
 		if err != nil {
 			return fmt.Errorf("tenant %q: %w", slug, err)
 		}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/platform/db"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
 	"github.com/leaguepay/checkout/tenants"
 )
 
@@ -318,13 +318,17 @@ func TestMigrate(t *testing.T) {
 		t.Setenv("CHECKOUT_MIGRATE_DATABASE_URL", dbtest.AdminURL(t))
 		out := mustRun(t, "migrate", "status")
 		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) != int(db.LatestVersion()) {
-			t.Fatalf("status:\n%s\nwant %d lines", out, db.LatestVersion())
-		}
+		ours := 0
 		for _, l := range lines {
-			if !strings.HasPrefix(l, "applied") || !strings.Contains(l, ".sql") {
+			if !strings.HasPrefix(l, "applied") {
 				t.Errorf("line %q, want an applied migration", l)
 			}
+			if strings.Contains(l, ".sql") {
+				ours++
+			}
+		}
+		if ours != int(db.LatestVersion()) || !strings.Contains(out, "river ") {
+			t.Fatalf("status:\n%s\nwant %d of ours and the job system's", out, db.LatestVersion())
 		}
 	})
 	t.Run("the migration URL alone is enough", func(t *testing.T) {

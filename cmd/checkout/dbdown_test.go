@@ -18,7 +18,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 )
 
 // TestPostgresStoppedMidLoad runs the real binary on a PostgreSQL of the

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"syscall"
 
+	"github.com/leaguepay/checkout/app"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
@@ -213,17 +215,17 @@ func runDev(ctx context.Context, cfg config.Config, adminURL string, ln net.List
 			return err
 		}
 	}
-	s, err := openLogged(ctx, cfg, newLogger(log))
+	s, err := app.New(ctx, cfg, app.Options{Log: newLogger(log)})
 	if err != nil {
 		return err
 	}
-	defer s.db.Close()
+	defer s.Close()
 	d, creds, err := devDemo(ctx, s, cfg, log)
 	if err != nil {
 		return err
 	}
 	printReady(out, cfg, adminURL, d, creds)
-	return serveListener(ctx, s, cfg, ln)
+	return s.Serve(ctx, ln)
 }
 
 // redactedURL is u without its password, for printing.

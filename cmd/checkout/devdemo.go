@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/leaguepay/checkout/app"
+
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/orders"
@@ -29,14 +31,14 @@ var quickStart = []struct{ product, player int }{{0, 1}, {2, 0}, {3, 1}}
 // serves, and returns the admin key and registration token the curl lines
 // use. With the sandbox it also ends the quick start's orders of an earlier
 // run, so that every printed checkout works again.
-func devDemo(ctx context.Context, s *services, cfg config.Config, log io.Writer) (demo, devCredentials, error) {
+func devDemo(ctx context.Context, s *app.App, cfg config.Config, log io.Writer) (demo, devCredentials, error) {
 	d, err := seedDemo(ctx, s, []string{cfg.PublicURL})
 	if err != nil {
 		return d, devCredentials{}, err
 	}
 	if !d.Tenant.OriginAllowed(cfg.PublicURL) {
 		origins := append(slices.Clone(d.Tenant.AllowedRedirectOrigins), cfg.PublicURL)
-		if d.Tenant, err = s.tenants.Update(ctx, d.Tenant.Slug, tenants.TenantPatch{AllowedRedirectOrigins: &origins}); err != nil {
+		if d.Tenant, err = s.Tenants.Update(ctx, d.Tenant.Slug, tenants.TenantPatch{AllowedRedirectOrigins: &origins}); err != nil {
 			return d, devCredentials{}, fmt.Errorf("demo league origins: %w", err)
 		}
 	}
@@ -55,11 +57,11 @@ func devDemo(ctx context.Context, s *services, cfg config.Config, log io.Writer)
 // sandbox nothing leaves anyone's card). Orders of a Stripe session (an
 // earlier run with CHECKOUT_PAYMENTS=stripe) and every other order stay as
 // they are; an order that cannot be ended is reported and left.
-func restartQuickStart(ctx context.Context, s *services, d demo, log io.Writer) error {
+func restartQuickStart(ctx context.Context, s *app.App, d demo, log io.Writer) error {
 	ended := 0
 	for _, q := range quickStart {
 		product, player := d.Products[q.product].ID, d.Household.Players[q.player].ID
-		page, err := s.orders.List(ctx, d.Tenant.ID, orders.Filter{ProductID: &product, PlayerID: &player, Limit: orders.MaxLimit})
+		page, err := s.Orders.List(ctx, d.Tenant.ID, orders.Filter{ProductID: &product, PlayerID: &player, Limit: orders.MaxLimit})
 		if err != nil {
 			return err
 		}
@@ -67,10 +69,10 @@ func restartQuickStart(ctx context.Context, s *services, d demo, log io.Writer) 
 			if !o.Status.Live() || (o.StripeCheckoutSessionID != nil && !strings.HasPrefix(*o.StripeCheckoutSessionID, sandboxSession)) {
 				continue
 			}
-			_, err := s.orders.Cancel(ctx, d.Tenant.ID, o.ID, devActor)
+			_, err := s.Orders.Cancel(ctx, d.Tenant.ID, o.ID, devActor)
 			var conflict *apperr.Conflict
 			if errors.As(err, &conflict) { // paid in the sandbox: refund it
-				_, err = s.orders.Refund(ctx, d.Tenant.ID, o.ID, orders.RefundInput{}, devActor)
+				_, err = s.Orders.Refund(ctx, d.Tenant.ID, o.ID, orders.RefundInput{}, devActor)
 			}
 			if err != nil {
 				fmt.Fprintf(log, "WARNING: cannot end the quick start's order %s of an earlier run, so its line answers 409: %v\n",

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/leaguepay/checkout/app"
+
 	"github.com/google/uuid"
 
 	"github.com/leaguepay/checkout/platform/apperr"
@@ -98,7 +100,7 @@ func forgetDevCredentials(tenantID uuid.UUID) error {
 // else new ones (a new key replaces every earlier "checkout dev" key, so
 // there is never more than one). seededToken is the token of a household
 // the seed has just created.
-func devCredentialsFor(ctx context.Context, s *services, d demo, log io.Writer) (devCredentials, error) {
+func devCredentialsFor(ctx context.Context, s *app.App, d demo, log io.Writer) (devCredentials, error) {
 	path, pathErr := devStatePath()
 	st := devState{Tenants: map[uuid.UUID]devCredentials{}}
 	if pathErr == nil {
@@ -123,8 +125,8 @@ func devCredentialsFor(ctx context.Context, s *services, d demo, log io.Writer) 
 
 // ensureDevKey keeps c's admin key when it still authenticates as admin,
 // else mints one; every other key named devKeyName is revoked.
-func ensureDevKey(ctx context.Context, s *services, t tenants.Tenant, c *devCredentials) error {
-	keys := s.tenants.Keys()
+func ensureDevKey(ctx context.Context, s *app.App, t tenants.Tenant, c *devCredentials) error {
+	keys := s.Tenants.Keys()
 	if c.AdminKey != "" {
 		if role, err := keys.Authenticate(ctx, t, c.AdminKey); err != nil || role != tenants.RoleAdmin {
 			c.AdminKey, c.AdminKeyID = "", uuid.Nil
@@ -153,17 +155,17 @@ func ensureDevKey(ctx context.Context, s *services, t tenants.Tenant, c *devCred
 
 // ensureDevToken keeps c's registration token when it still opens the demo
 // household, takes the seed's when the household is new, else rotates it.
-func ensureDevToken(ctx context.Context, s *services, d demo, c *devCredentials) error {
+func ensureDevToken(ctx context.Context, s *app.App, d demo, c *devCredentials) error {
 	if d.RegistrationToken != "" {
 		c.RegistrationToken = d.RegistrationToken
 		return nil
 	}
 	if c.RegistrationToken != "" {
-		if h, err := s.customers.ByToken(ctx, d.Tenant.ID, c.RegistrationToken); err == nil && h.ID == d.Household.ID {
+		if h, err := s.Customers.ByToken(ctx, d.Tenant.ID, c.RegistrationToken); err == nil && h.ID == d.Household.ID {
 			return nil
 		}
 	}
-	token, err := s.customers.RotateToken(ctx, d.Tenant.ID, d.Household.ID)
+	token, err := s.Customers.RotateToken(ctx, d.Tenant.ID, d.Household.ID)
 	if err != nil {
 		return fmt.Errorf("demo household token: %w", err)
 	}

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/leaguepay/checkout/tenants"
+	"github.com/leaguepay/checkout/app"
+
 	"github.com/spf13/cobra"
+
+	"github.com/leaguepay/checkout/tenants"
 )
 
 func importCmd() *cobra.Command {
@@ -20,13 +23,13 @@ func importCmd() *cobra.Command {
 			"Rows whose legacy_id was imported before are skipped. Exits 1 when any row failed.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withTenant(cmd, tenant, func(s *services, t tenants.Tenant) error {
+			return withTenant(cmd, tenant, func(s *app.App, t tenants.Tenant) error {
 				f, err := os.Open(args[0])
 				if err != nil {
 					return err
 				}
 				defer f.Close()
-				sum, err := s.orders.Import(cmd.Context(), t.ID, f, cmd.ErrOrStderr())
+				sum, err := s.Orders.Import(cmd.Context(), t.ID, f, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/platform/db"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
 )
 
 // pgCluster is a PostgreSQL server of one test's own, run from the

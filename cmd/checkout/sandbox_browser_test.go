@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -17,11 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leaguepay/checkout/app"
+
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/platform/config"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser; .ci/run
@@ -174,10 +175,10 @@ func atLocation(tab context.Context, want string) error {
 type sandboxServer struct {
 	url, platformToken string
 	cfg                config.Config
-	services           *services
+	services           *app.App
 }
 
-// startSandboxServer serves the package's database through wire and serve,
+// startSandboxServer serves the package's database through app.New and serve,
 // configured as checkout dev configures them, until the test ends.
 func startSandboxServer(t *testing.T) sandboxServer {
 	t.Helper()
@@ -189,7 +190,7 @@ func startSandboxServer(t *testing.T) sandboxServer {
 	ln.Close()
 	cfg := config.Config{HTTPAddr: addr, PublicURL: "http://" + addr, Payments: "sandbox",
 		PlatformToken: "browser-test-platform-token"}
-	s, err := wire(dbtest.DB(t), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := app.New(context.Background(), cfg, app.Options{DB: dbtest.DB(t), Log: app.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}

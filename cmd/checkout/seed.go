@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/leaguepay/checkout/app"
+
 	"github.com/spf13/cobra"
 
 	"github.com/leaguepay/checkout/platform/apperr"
@@ -50,7 +52,7 @@ func seedCmd() *cobra.Command {
 		Short: "Create the demo league (idempotent): jerseys incl. a $0 opt-out, a contract, one household",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withServices(cmd, func(s *services, _ config.Config) error {
+			return withServices(cmd, func(s *app.App, _ config.Config) error {
 				d, err := seedDemo(cmd.Context(), s, nil)
 				if err != nil {
 					return err
@@ -64,20 +66,20 @@ func seedCmd() *cobra.Command {
 
 // seedDemo creates whatever part of the demo league is missing. The
 // household's token is returned only when the household is created.
-func seedDemo(ctx context.Context, s *services, origins []string) (demo, error) {
+func seedDemo(ctx context.Context, s *app.App, origins []string) (demo, error) {
 	var d demo
-	t, err := s.tenants.BySlug(ctx, demoSlug)
+	t, err := s.Tenants.BySlug(ctx, demoSlug)
 	if errors.Is(err, apperr.ErrNotFound) {
 		if origins == nil {
 			origins = []string{"http://localhost:8080"}
 		}
-		t, err = s.tenants.Create(ctx, tenants.NewTenant{Slug: demoSlug, Name: "Demo League", AllowedRedirectOrigins: &origins})
+		t, err = s.Tenants.Create(ctx, tenants.NewTenant{Slug: demoSlug, Name: "Demo League", AllowedRedirectOrigins: &origins})
 	}
 	if err != nil {
 		return d, fmt.Errorf("demo tenant: %w", err)
 	}
 	d.Tenant = t
-	existing, err := s.catalog.List(ctx, t.ID, catalog.Filter{})
+	existing, err := s.Catalog.List(ctx, t.ID, catalog.Filter{})
 	if err != nil {
 		return d, err
 	}
@@ -88,16 +90,16 @@ func seedDemo(ctx context.Context, s *services, origins []string) (demo, error) 
 	for _, in := range demoProducts {
 		p, ok := byName[in.Name]
 		if !ok {
-			if p, err = s.catalog.Create(ctx, t.ID, t.Currency, in); err != nil {
+			if p, err = s.Catalog.Create(ctx, t.ID, t.Currency, in); err != nil {
 				return d, fmt.Errorf("demo product %q: %w", in.Name, err)
 			}
 		}
 		d.Products = append(d.Products, p)
 	}
-	d.Household, err = s.customers.FindByEmail(ctx, t.ID, demoEmail)
+	d.Household, err = s.Customers.FindByEmail(ctx, t.ID, demoEmail)
 	if errors.Is(err, apperr.ErrNotFound) {
 		var created customers.Created
-		created, err = s.customers.Create(ctx, t.ID, customers.Input{Name: "Rivera family", Email: demoEmail,
+		created, err = s.Customers.Create(ctx, t.ID, customers.Input{Name: "Rivera family", Email: demoEmail,
 			Players: []customers.PlayerInput{{FirstName: "Maya", LastName: "Rivera"}, {FirstName: "Leo", LastName: "Rivera"}}})
 		d.Household, d.RegistrationToken = created.Customer, created.RegistrationToken
 	}

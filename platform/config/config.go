@@ -43,6 +43,17 @@ type Config struct {
 	// answers 503 before the listener closes, for load balancers without a
 	// preStop hook.
 	DrainDelay time.Duration
+	// BodyTimeout (CHECKOUT_BODY_TIMEOUT, default 10s) bounds how long the
+	// rest of a request body may take once its route starts reading it.
+	BodyTimeout time.Duration
+	// WebhooksAllowLoopback (CHECKOUT_WEBHOOKS_ALLOW_LOOPBACK) admits league
+	// endpoints on loopback addresses, over http or https (checkout dev,
+	// tests); every other private address stays refused.
+	WebhooksAllowLoopback bool
+	// WebhooksRetryBase (CHECKOUT_WEBHOOKS_RETRY_BASE, default 30s) is the
+	// first retry's delay of a failed delivery to a league; it doubles each
+	// time, for three days.
+	WebhooksRetryBase time.Duration
 }
 
 // FromEnv reads the configuration from the environment; every variable and
@@ -76,7 +87,8 @@ func FromEnv() (Config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"CHECKOUT_SHUTDOWN_GRACE", &c.ShutdownGrace}, {"CHECKOUT_DRAIN_DELAY", &c.DrainDelay}} {
+	}{{"CHECKOUT_SHUTDOWN_GRACE", &c.ShutdownGrace}, {"CHECKOUT_DRAIN_DELAY", &c.DrainDelay},
+		{"CHECKOUT_BODY_TIMEOUT", &c.BodyTimeout}, {"CHECKOUT_WEBHOOKS_RETRY_BASE", &c.WebhooksRetryBase}} {
 		dur, err := time.ParseDuration(get(d.name))
 		if err != nil || dur < 0 {
 			return Config{}, fmt.Errorf("%s must be a duration such as 20s", d.name)
@@ -102,6 +114,12 @@ func FromEnv() (Config, error) {
 		return Config{}, fmt.Errorf("CHECKOUT_BODY_BUDGET_BYTES must be an integer of at least 1048576 (one body of the largest size)")
 	}
 	c.BodyBudget = budget
+	switch v := get("CHECKOUT_WEBHOOKS_ALLOW_LOOPBACK"); v {
+	case "true", "false":
+		c.WebhooksAllowLoopback = v == "true"
+	default:
+		return Config{}, fmt.Errorf("CHECKOUT_WEBHOOKS_ALLOW_LOOPBACK must be true or false, not %q", v)
+	}
 	if c.BuyerRateLimit, err = strconv.Atoi(get("CHECKOUT_BUYER_RATE_LIMIT")); err != nil || c.BuyerRateLimit < 1 {
 		return Config{}, fmt.Errorf("CHECKOUT_BUYER_RATE_LIMIT must be a positive integer")
 	}

@@ -9,11 +9,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver goose uses
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/leaguepay/checkout/migrations"
+	"github.com/leaguepay/checkout/platform/jobs"
 )
 
 // newProvider opens a goose provider over url. The session locker lets
@@ -53,7 +55,34 @@ func Migrate(ctx context.Context, url string, out io.Writer) error {
 	for _, r := range results {
 		fmt.Fprintf(out, "applied %s (%s)\n", r.Source.Path, r.Duration.Round(1e6))
 	}
-	return nil
+	return migrateJobs(ctx, url, out)
+}
+
+// migrateJobs applies River's migrations (platform/jobs) after ours, which
+// made its schema, under an advisory lock so replicas migrating at once
+// take turns.
+func migrateJobs(ctx context.Context, url string, out io.Writer) error {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("database url: %w", err)
+	}
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer pool.Close()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer conn.Release()
+	const lock = `hashtext('checkout:river-migrations')`
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lock+`)`); err != nil {
+		return fmt.Errorf("lock job migrations: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lock+`)`) //nolint:errcheck // the session ends anyway
+	return jobs.Migrate(ctx, pool, out)
 }
 
 // MigrationStatus writes one line per embedded migration: applied or pending.
@@ -74,7 +103,12 @@ func MigrationStatus(ctx context.Context, url string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%-8s %s%s\n", s.State, s.Source.Path, when)
 	}
-	return nil
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer pool.Close()
+	return jobs.Status(ctx, pool, out)
 }
 
 // LatestVersion is the highest version among the embedded migrations.
@@ -99,5 +133,8 @@ func (d *DB) MigrationsCurrent(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read migration version: %w", err)
 	}
-	return v >= LatestVersion(), nil
+	if v < LatestVersion() {
+		return false, nil
+	}
+	return jobs.Current(ctx, d.Pool)
 }

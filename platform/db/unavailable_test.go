@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/platform/db"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
 )
 
 func TestTranslate(t *testing.T) {

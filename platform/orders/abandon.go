@@ -84,7 +84,6 @@ func (s *Service) abandon(u unfinished) {
 			}
 			expired = true
 		}
-		ctx, changes := Track(ctx)
 		err := s.db.InTenant(ctx, u.tenantID, func(tx pgx.Tx) error {
 			if u.session != nil {
 				if _, err := tx.Exec(ctx, `UPDATE orders SET stripe_checkout_session_id = $3
@@ -95,7 +94,7 @@ func (s *Service) abandon(u unfinished) {
 			_, err := MarkFailed(ctx, tx, u.tenantID, u.orderID, "system", u.detail)
 			return err
 		})
-		return s.publish(changes, err)
+		return err
 	}, "order_id", u.orderID)
 }
 

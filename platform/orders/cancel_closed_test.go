@@ -2,8 +2,6 @@ package orders_test
 
 import (
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -18,8 +16,7 @@ func TestCancelOfASessionStripeWillNotExpire(t *testing.T) {
 	e := newPayingEnv(t)
 	states := &sessionStates{Provider: payments.NewStripe(e.stripeURL),
 		states: map[string]func(payments.Session) (payments.Session, error){}, noExpire: map[string]bool{}}
-	svc := orders.NewService(e.db, e.catalog, slog.New(slog.NewTextHandler(io.Discard, nil))).
-		WithGateway(payments.NewService(e.db, mustBox(t), states, payments.Config{PublicURL: "http://checkout.test"}))
+	svc := e.withProvider(states)
 	product := e.product("jersey", "Closed jersey", 4500, string(jerseyConfig("closed")))
 	complete := func(paymentStatus string, delta int64) func(o orders.Order) func(payments.Session) (payments.Session, error) {
 		return func(o orders.Order) func(payments.Session) (payments.Session, error) {

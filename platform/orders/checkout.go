@@ -105,9 +105,7 @@ func (s *Service) checkoutOnce(ctx context.Context, req CheckoutRequest) (Checko
 		return s.checkoutPaid(ctx, req, c)
 	}
 	const detail = "free product: paid at checkout"
-	ctx, changes := Track(ctx)
 	if r, ok := s.placeFast(ctx, req, c, StatusPaid, detail, ""); ok {
-		changes.Publish(Observers(s.observer, s.PaidHooks()))
 		return CheckoutResult{Order: r.order}, nil
 	}
 	var p placed
@@ -117,7 +115,7 @@ func (s *Service) checkoutOnce(ctx context.Context, req CheckoutRequest) (Checko
 		}
 		return completeIdempotency(ctx, tx, req, p.order.ID)
 	})
-	if err := s.publish(changes, err); err != nil {
+	if err := err; err != nil {
 		return CheckoutResult{}, err
 	}
 	return CheckoutResult{Order: p.order}, nil
@@ -304,7 +302,7 @@ var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 // claims' primary key make concurrent duplicates fail here, in the
 // database, whatever the timing: the loser gets a Conflict.
 func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, claims []producttypes.Claim, detail string) error {
-	const q = `WITH product AS (
+	q := `WITH product AS (
 			SELECT 1 FROM products WHERE tenant_id = $1 AND id = $3 AND active
 				AND schema_version = $12 AND price_cents = $9 AND currency = $10),
 		o AS (
@@ -315,13 +313,15 @@ func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, c
 			ON CONFLICT (tenant_id, product_id, player_id) WHERE status IN ('pending', 'paid', 'partially_refunded')
 			DO NOTHING
 			RETURNING ` + orderFields + `),
-		event AS (
+		audit AS (
 			INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
-			SELECT $1, $14, o.id, 'buyer', NULL, o.status, $15 FROM o)
+			SELECT $1, $14, o.id, 'buyer', NULL, o.status, $15 FROM o),
+		` + eventsCTE("o", "", "NULL", "$18", "$19") + `
 		SELECT *, $16::text, $17::text FROM o`
+	evIDs, types := eventParams(nil, o.Status)
 	row := tx.QueryRow(ctx, q, tenantID, o.ID, o.ProductID, o.ProductType, o.Category, o.CustomerID, o.PlayerID,
 		o.Status, o.AmountCents, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence, ids.New(), detail,
-		o.ProductName, o.PlayerName)
+		o.ProductName, o.PlayerName, evIDs, types)
 	inserted, err := scanOrder(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var existing *uuid.UUID
@@ -339,6 +339,5 @@ func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, c
 		return fmt.Errorf("insert order: %w", err)
 	}
 	*o = inserted
-	note(ctx, tenantID, o, nil, o.Status)
 	return acquireClaims(ctx, tx, tenantID, o.ID, claims)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/leaguepay/checkout/platform/db/dbtest"
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/platform/orders"
 )
 
@@ -52,7 +52,7 @@ func (e *env) fillOrders(productID, customerID, playerID uuid.UUID, n int) {
 
 func TestExportWritesOutsideTransactions(t *testing.T) {
 	const n = 2500 // two full batches and a partial one
-	e := newEnv(t)
+	e := newQuietEnv(t)
 	p := e.product("jersey", "Jersey", 4500, string(jerseyConfig("export")))
 	hh, _ := e.household("export@example.com", "Ann Doe")
 	e.fillOrders(p.ID, hh.ID, hh.Players[0].ID, n)

@@ -55,9 +55,10 @@ var fastInsert = fmt.Sprintf(`WITH hh AS (
 		ON CONFLICT (tenant_id, product_id, player_id) WHERE status IN ('pending', 'paid', 'partially_refunded')
 		DO NOTHING
 		RETURNING `+orderFields+`),
-	event AS (
+	audit AS (
 		INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
-		SELECT $1, $14, o.id, 'buyer', NULL, o.status, $15 FROM o)
+		SELECT $1, $14, o.id, 'buyer', NULL, o.status, $15 FROM o),
+	`+eventsCTE("o", "", "NULL", "$17", "$18")+`
 	SELECT o.*, (SELECT name FROM product), (SELECT name FROM pl), c.name, c.email,
 		coalesce(`+"%s"+`, '')
 	FROM o JOIN customers c ON c.tenant_id = $1 AND c.id = o.customer_id`,
@@ -122,11 +123,12 @@ func (s *Service) placeFast(ctx context.Context, req CheckoutRequest, c checked,
 		return fastResult{}, false
 	}
 	orderID := ids.New()
+	evIDs, types := eventParams(nil, status)
 	b := &pgx.Batch{}
 	b.Queue(`SELECT set_config('app.tenant_id', $1, true)`, req.TenantID.String())
 	b.Queue(fastInsert, req.TenantID, orderID, c.product.ID, c.product.Type, c.product.Category,
 		secrets.Hash(req.Input.RegistrationToken), player, status, c.product.PriceCents, c.product.Currency, data,
-		c.product.SchemaVersion, evidence, ids.New(), detail, acctRef)
+		c.product.SchemaVersion, evidence, ids.New(), detail, acctRef, evIDs, types)
 	for _, cl := range sortedClaims(claims) {
 		holder := cl.Holder
 		if holder == "" {
@@ -162,6 +164,5 @@ func (s *Service) placeFast(ctx context.Context, req CheckoutRequest, c checked,
 		return fastResult{}, false
 	}
 	fastPlaced.Add(1)
-	note(ctx, req.TenantID, &r.order, nil, r.order.Status)
 	return r, true
 }

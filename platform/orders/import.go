@@ -110,7 +110,6 @@ func (s *Service) importRow(ctx context.Context, tenantID uuid.UUID, line int, g
 	if legacyID == "" {
 		return false, &apperr.Invalid{Fields: apperr.Field("legacy_id", "is required")}
 	}
-	ctx, changes := Track(ctx)
 	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE tenant_id = $1 AND legacy_ref = $2)`,
@@ -132,5 +131,5 @@ func (s *Service) importRow(ctx context.Context, tenantID uuid.UUID, line int, g
 		}
 		return recordEvent(ctx, tx, tenantID, o.ID, "import", nil, o.Status, fmt.Sprintf("imported from legacy CSV line %d (legacy_id %s)", line, legacyID))
 	})
-	return skipped, s.publish(changes, err)
+	return skipped, err
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -15,25 +13,26 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/internal/testkit/apptest"
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
 	"github.com/leaguepay/checkout/platform/orders"
-	"github.com/leaguepay/checkout/producttypes"
-	"github.com/leaguepay/checkout/producttypes/contract"
-	"github.com/leaguepay/checkout/producttypes/jersey"
 	"github.com/leaguepay/checkout/tenants"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 
-// env is one fresh tenant with the services wired as cmd/checkout wires them.
+// env is one fresh tenant with the services wired by app.New, as
+// checkout serve wires them (Stripe unreachable unless a test says where).
 type env struct {
 	t         *testing.T
 	ctx       context.Context
 	db        *db.DB
+	app       *app.App
 	tenant    tenants.Tenant
 	catalog   *catalog.Service
 	customers *customers.Store
@@ -42,18 +41,30 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	d := dbtest.DB(t)
-	reg := producttypes.NewRegistry()
-	reg.Register(jersey.New(), contract.New())
-	cat := catalog.NewService(d, reg)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return newEnvOn(t, "http://127.0.0.1:1", app.Options{})
+}
+
+// newEnvOn is newEnv with Stripe's API at stripeURL, wired with o.
+func newEnvOn(t *testing.T, stripeURL string, o app.Options) *env {
+	t.Helper()
+	return envOf(t, apptest.New(t, apptest.Config(stripeURL), o))
+}
+
+// newQuietEnv is newEnv without the app's jobs (which take pooled
+// connections of their own now and then).
+func newQuietEnv(t *testing.T) *env {
+	t.Helper()
+	return envOf(t, apptest.Wire(t, apptest.Config("http://127.0.0.1:1"), app.Options{}))
+}
+
+func envOf(t *testing.T, a *app.App) *env {
+	t.Helper()
 	ctx := context.Background()
-	ten, err := tenants.NewStore(d).Create(ctx, tenants.NewTenant{Slug: "league-" + uuid.NewString()[:8], Name: "Test League"})
+	ten, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: "league-" + uuid.NewString()[:8], Name: "Test League"})
 	if err != nil {
 		t.Fatalf("create tenant: %v", err)
 	}
-	return &env{t: t, ctx: ctx, db: d, tenant: ten, catalog: cat, customers: customers.NewStore(d),
-		orders: orders.NewService(d, cat, log)}
+	return &env{t: t, ctx: ctx, db: a.DB, app: a, tenant: ten, catalog: a.Catalog, customers: a.Customers, orders: a.Orders}
 }
 
 // jerseyConfig offers sizes YS and YM and numbers 0-99 unique within scope.

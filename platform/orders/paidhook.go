@@ -4,66 +4,97 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"time"
+	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
+	"github.com/leaguepay/checkout/platform/jobs"
+	"github.com/leaguepay/checkout/platform/outbox"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
-// PaidHooks is the Observer that runs product types' PaidHook once an
-// order's payment is committed, whoever settled it: a free checkout, a
-// webhook or the reconciler. The service publishes its own changes to it;
-// wire it wherever order changes are published outside the service (the
-// webhook handler).
-func (s *Service) PaidHooks() Observer { return paidHooks{s} }
-
-type paidHooks struct{ s *Service }
-
-func (h paidHooks) OrderCreated(tenantID, orderID uuid.UUID, productType string, status Status, _ int64, _ string) {
-	if status == StatusPaid {
-		h.s.runPaidHook(tenantID, orderID, productType)
-	}
+// PaidHookArgs is the job that runs a product type's PaidHook for one paid
+// order, after the payment committed, whoever settled it: a free checkout,
+// a webhook, the reconciler. It is retried when the hook fails.
+type PaidHookArgs struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	OrderID  uuid.UUID `json:"order_id"`
 }
 
-func (h paidHooks) OrderTransition(tenantID, orderID uuid.UUID, productType string, _, to Status, _ int64, _ string) {
-	if to == StatusPaid {
-		h.s.runPaidHook(tenantID, orderID, productType)
-	}
+// Kind is River's name for the job.
+func (PaidHookArgs) Kind() string { return "orders.paid_hook" }
+
+// PaidHooks follows the outbox: for every order.paid event of a type with a
+// PaidHook it inserts a PaidHookArgs job, in the dispatcher's transaction,
+// and works those jobs.
+type PaidHooks struct {
+	river.WorkerDefaults[PaidHookArgs]
+	s *Service
 }
 
-// runPaidHook calls the order's type's PaidHook, if it has one. A hook
-// error is logged: it never undoes the payment.
-func (s *Service) runPaidHook(tenantID, orderID uuid.UUID, productType string) {
-	typ, ok := s.catalog.Registry().Get(productType)
-	if !ok || !producttypes.HasPaidHook(typ) {
-		return
+// PaidHooks returns the service's paid-hook follower and worker.
+func (s *Service) PaidHooks() *PaidHooks { return &PaidHooks{s: s} }
+
+// Follow inserts the paid hooks of events.
+func (h *PaidHooks) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event) error {
+	var params []river.InsertManyParams
+	for _, ev := range events {
+		var o eventOrder
+		if ev.Type != EventPaid || json.Unmarshal(ev.Data, &o) != nil {
+			continue
+		}
+		if typ, ok := h.s.catalog.Registry().Get(o.ProductType); ok && producttypes.HasPaidHook(typ) {
+			params = append(params, river.InsertManyParams{Args: PaidHookArgs{TenantID: ev.TenantID, OrderID: o.ID},
+				InsertOpts: &river.InsertOpts{Queue: jobs.QueueDefault, MaxAttempts: 10}})
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	o, err := s.Get(ctx, tenantID, orderID)
+	if len(params) == 0 {
+		return nil
+	}
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
-		s.log.Error("paid hook: read order", "order_id", orderID, "err", err)
-		return
+		return fmt.Errorf("paid hooks: %w", err)
+	}
+	if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("insert paid hooks: %w", err)
+	}
+	return nil
+}
+
+// Work calls the order's type's PaidHook. An error is logged and retried by
+// the job system; a panic (a bug in the type) is logged, counted and not
+// retried. Neither undoes the payment.
+func (h *PaidHooks) Work(ctx context.Context, job *river.Job[PaidHookArgs]) error {
+	s := h.s
+	o, err := s.Get(ctx, job.Args.TenantID, job.Args.OrderID)
+	if err != nil {
+		return fmt.Errorf("paid hook: read order: %w", err)
 	}
 	if o.Status != StatusPaid && o.Status != StatusPartiallyRefunded {
-		return // refunded in the same transaction (an early refund): nothing to act on
+		return nil // refunded in the same transaction (an early refund): nothing to act on
 	}
-	p, err := s.catalog.Get(ctx, tenantID, o.ProductID)
+	typ, ok := s.catalog.Registry().Get(o.ProductType)
+	if !ok || !producttypes.HasPaidHook(typ) {
+		return nil
+	}
+	p, err := s.catalog.Get(ctx, job.Args.TenantID, o.ProductID)
 	if err != nil {
-		s.log.Error("paid hook: read product", "order_id", orderID, "err", err)
-		return
+		return fmt.Errorf("paid hook: read product: %w", err)
 	}
 	var data map[string]any
 	_ = json.Unmarshal(o.CustomData, &data)
-	err = producttypes.OnPaidOf(ctx, typ, producttypes.PaidOrder{TenantID: tenantID.String(), OrderID: orderID.String(),
+	err = producttypes.OnPaidOf(ctx, typ, producttypes.PaidOrder{TenantID: job.Args.TenantID.String(), OrderID: o.ID.String(),
 		ProductID: p.ID.String(), PlayerID: o.PlayerID.String(), AmountCents: o.AmountCents,
 		Currency: o.Currency, Config: p.Config, Data: data})
 	var pe *producttypes.PanicError
 	if errors.As(err, &pe) {
 		s.panicked("product_type")
-		s.log.Error("paid hook panicked", "type", productType, "order_id", orderID, "err", err, "stack", string(pe.Stack))
+		s.log.Error("paid hook panicked", "type", o.ProductType, "order_id", o.ID, "err", err, "stack", string(pe.Stack))
+		return river.JobCancel(err)
 	} else if err != nil {
-		s.log.Error("paid hook failed", "type", productType, "order_id", orderID, "err", err)
+		s.log.Error("paid hook failed", "type", o.ProductType, "order_id", o.ID, "err", err)
 	}
+	return err
 }

@@ -3,21 +3,22 @@ package orders_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/internal/testkit/apptest"
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
-	"github.com/leaguepay/checkout/platform/db/dbtest"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
 	"github.com/leaguepay/checkout/producttypes"
 	"github.com/leaguepay/checkout/tenants"
 )
@@ -56,20 +57,28 @@ func (h *hooked) calls(orderID uuid.UUID) int {
 	return n
 }
 
+// settled waits for the hook to run for the order (it runs from the
+// outbox, after the commit) and then a little longer, so a second run
+// would be seen too, and answers how many times it ran.
+func (h *hooked) settled(orderID uuid.UUID) int {
+	for deadline := time.Now().Add(10 * time.Second); h.calls(orderID) == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	return h.calls(orderID)
+}
+
 var _ producttypes.PaidHook = (*hooked)(nil)
 
 func TestPaidHookRunsWhoeverSettlesThePayment(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.DB(t)
 	hook := &hooked{}
-	reg := producttypes.NewRegistry()
-	reg.Register(hook)
-	cat := catalog.NewService(d, reg)
-	states := &sessionStates{Provider: payments.NewStripe(stripemock.Start(t)),
+	url := stripemock.Start(t)
+	states := &sessionStates{Provider: payments.NewStripe(url),
 		states: map[string]func(payments.Session) (payments.Session, error){}}
-	pay := payments.NewService(d, mustBox(t), states, payments.Config{PublicURL: "http://checkout.test"})
-	svc := orders.NewService(d, cat, slog.New(slog.NewTextHandler(io.Discard, nil))).WithGateway(pay)
-	ten, err := tenants.NewStore(d).Create(ctx, tenants.NewTenant{Slug: "hook-" + uuid.NewString()[:8], Name: "Hooks"})
+	a := apptest.New(t, apptest.Config(url), app.Options{Types: []producttypes.Type{hook}, Provider: states})
+	d, cat, pay, svc := a.DB, a.Catalog, a.Payments, a.Orders
+	ten, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: "hook-" + uuid.NewString()[:8], Name: "Hooks"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +106,7 @@ func TestPaidHookRunsWhoeverSettlesThePayment(t *testing.T) {
 	}
 	t.Run("a free checkout runs the hook once", func(t *testing.T) {
 		o := buy(0)
-		if n := hook.calls(o.ID); n != 1 {
+		if n := hook.settled(o.ID); n != 1 {
 			t.Errorf("hook ran %d times, want 1", n)
 		}
 	})
@@ -119,7 +128,7 @@ func TestPaidHookRunsWhoeverSettlesThePayment(t *testing.T) {
 		if _, err := svc.Reconcile(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if n := hook.calls(o.ID); n != 1 {
+		if n := hook.settled(o.ID); n != 1 {
 			t.Errorf("hook ran %d times, want 1", n)
 		}
 	})

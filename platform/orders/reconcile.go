@@ -9,7 +9,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
+	"github.com/leaguepay/checkout/platform/jobs"
 	"github.com/leaguepay/checkout/platform/payments"
 )
 
@@ -30,25 +32,44 @@ const (
 	asyncRecheck   = 6 * time.Hour    // async payment processing, or paid with another amount
 )
 
-// RunReconciler reconciles every interval until ctx ends. Several replicas
-// may run it at once: each order is settled in a transaction of its own that
-// locks it with SKIP LOCKED, so no order is settled twice and no replica
-// holds more than one order (and one connection) while it asks the provider.
-func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if n, err := s.reconcileSafely(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("reconcile pending orders", "err", err)
-		} else if n > 0 {
-			s.log.Info("reconciled pending orders", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// ReconcileArgs is the periodic job of one reconciliation pass. River runs
+// periodic jobs on its elected leader only, and each order is settled in a
+// transaction of its own that locks it with SKIP LOCKED, so no order is
+// settled twice and no replica holds more than one order (and one
+// connection) while it asks the provider.
+type ReconcileArgs struct{}
+
+// Kind is River's name for the job.
+func (ReconcileArgs) Kind() string { return "orders.reconcile" }
+
+// Reconciler is the reconciliation job's worker.
+type Reconciler struct {
+	river.WorkerDefaults[ReconcileArgs]
+	s *Service
+}
+
+// Reconciler returns the service's reconciliation worker.
+func (s *Service) Reconciler() *Reconciler { return &Reconciler{s: s} }
+
+// PeriodicJob runs a pass every interval (and once at start).
+func (r *Reconciler) PeriodicJob(interval time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(interval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return ReconcileArgs{}, &river.InsertOpts{Queue: jobs.QueueDefault, MaxAttempts: 1,
+				UniqueOpts: river.UniqueOpts{ByPeriod: interval}}
+		}, &river.PeriodicJobOpts{ID: "orders.reconcile", RunOnStart: true})
+}
+
+// Work runs one pass; its failures are logged, and the next period runs
+// another.
+func (r *Reconciler) Work(ctx context.Context, _ *river.Job[ReconcileArgs]) error {
+	n, err := r.s.reconcileSafely(ctx)
+	if err != nil && ctx.Err() == nil {
+		r.s.log.Error("reconcile pending orders", "err", err)
+	} else if n > 0 {
+		r.s.log.Info("reconciled pending orders", "count", n)
 	}
+	return nil
 }
 
 // reconcileSafely runs one pass; a panic in it (ours or a product type's)
@@ -67,9 +88,6 @@ func (s *Service) reconcileSafely(ctx context.Context) (n int, err error) {
 // Reconcile runs one pass over every tenant and returns how many orders it
 // settled.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
-	if s.gateway == nil {
-		return 0, nil
-	}
 	rows, err := s.db.Pool.Query(ctx, `SELECT id FROM tenants ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("list tenants: %w", err)
@@ -148,7 +166,6 @@ func (s *Service) reconcileTenant(ctx context.Context, tenantID uuid.UUID) (int,
 // reconcileNext locks the tenant's oldest stale order that no other replica
 // holds and settles it, or postpones its next check.
 func (s *Service) reconcileNext(ctx context.Context, tenantID uuid.UUID, acct payments.Account, acctErr error) (found, settled bool, err error) {
-	ctx, changes := Track(ctx)
 	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		var id uuid.UUID
 		var session *string
@@ -175,7 +192,7 @@ func (s *Service) reconcileNext(ctx context.Context, tenantID uuid.UUID, acct pa
 			WHERE tenant_id = $1 AND id = $2`, tenantID, id, later.Seconds()-reconcileGrace.Seconds())
 		return err
 	})
-	return found, settled, s.publish(changes, err)
+	return found, settled, err
 }
 
 // reconcileOne settles one stale order from what the provider says of its

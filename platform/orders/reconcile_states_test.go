@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/secrets"
 )
 
 // sessionStates passes every call to stripe-mock but answers GetSession for
@@ -52,8 +49,7 @@ func (p *sessionStates) GetSession(ctx context.Context, a payments.Account, id s
 func TestReconcileSessionStates(t *testing.T) {
 	e := newPayingEnv(t)
 	states := &sessionStates{Provider: payments.NewStripe(e.stripeURL), states: map[string]func(payments.Session) (payments.Session, error){}}
-	svc := orders.NewService(e.db, e.catalog, slog.New(slog.NewTextHandler(io.Discard, nil))).
-		WithGateway(payments.NewService(e.db, mustBox(t), states, payments.Config{PublicURL: "http://checkout.test"}))
+	svc := e.withProvider(states)
 	product := e.product("jersey", "Async jersey", 4500, string(jerseyConfig("async")))
 
 	cases := []struct {
@@ -136,15 +132,6 @@ func TestReconcileSessionStates(t *testing.T) {
 			t.Errorf("the other order is still pending behind the stuck one")
 		}
 	})
-}
-
-func mustBox(t *testing.T) *secrets.Box {
-	t.Helper()
-	box, err := secrets.NewBox([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
 }
 
 func TestReconcilePurgesExpiredRetryRecords(t *testing.T) {

@@ -3,8 +3,6 @@ package orders_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -12,11 +10,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/leaguepay/checkout/platform/db/dbtest"
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/internal/testkit/apptest"
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
-	"github.com/leaguepay/checkout/platform/secrets"
 )
 
 // payingEnv is env whose order service sells priced products through
@@ -30,8 +29,8 @@ type payingEnv struct {
 
 func newPayingEnv(t *testing.T) *payingEnv {
 	t.Helper()
-	e := &payingEnv{env: newEnv(t), stripeURL: stripemock.Start(t)}
-	e.orders = e.replica()
+	url := stripemock.Start(t)
+	e := &payingEnv{env: newEnvOn(t, url, app.Options{}), stripeURL: url}
 	err := e.payments().PutSettings(e.ctx, e.tenant.ID, payments.SettingsInput{
 		SecretKey: ptr("sk_test_" + strings.Repeat("r", 24)), WebhookSecret: ptr("whsec_" + strings.Repeat("w", 24))})
 	if err != nil {
@@ -47,18 +46,15 @@ func newPayingEnv(t *testing.T) *payingEnv {
 
 func ptr(s string) *string { return &s }
 
-func (e *payingEnv) payments() *payments.Service {
-	box, err := secrets.NewBox([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return payments.NewService(e.db, box, payments.NewStripe(e.stripeURL), payments.Config{PublicURL: "http://checkout.test"})
-}
+func (e *payingEnv) payments() *payments.Service { return e.app.Payments }
 
 // replica is another order service over the same database, as a second
 // replica of the service runs it.
-func (e *payingEnv) replica() *orders.Service {
-	return orders.NewService(e.db, e.catalog, slog.New(slog.NewTextHandler(io.Discard, nil))).WithGateway(e.payments())
+func (e *payingEnv) replica() *orders.Service { return e.withProvider(payments.NewStripe(e.stripeURL)) }
+
+// withProvider is a replica paying through p.
+func (e *payingEnv) withProvider(p payments.Provider) *orders.Service {
+	return apptest.New(e.t, apptest.Config(e.stripeURL), app.Options{Provider: p}).Orders
 }
 
 // sql runs a statement as the database owner.

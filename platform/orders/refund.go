@@ -22,7 +22,6 @@ type RefundInput struct {
 // idempotency key derived from the order, what was refunded before and the
 // amount, so a retried request does not refund twice.
 func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundInput, actor string) (Order, error) {
-	ctx, changes := Track(ctx)
 	acct, acctErr := s.account(ctx, tenantID)
 	var o Order
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
@@ -48,7 +47,7 @@ func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundI
 		o.Events, err = events(ctx, tx, tenantID, id)
 		return err
 	})
-	return o, s.publish(changes, err)
+	return o, err
 }
 
 // refundAmount checks a refund against the order: only paid or partially

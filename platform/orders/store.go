@@ -21,15 +21,19 @@ type Service struct {
 	db       *db.DB
 	catalog  *catalog.Service
 	gateway  Gateway
-	observer Observer
+	panics   PanicCounter
 	log      *slog.Logger
 	purgedAt atomic.Int64 // unix nanoseconds of the last purge of retry records
 }
 
-// NewService returns an order service.
-func NewService(d *db.DB, c *catalog.Service, log *slog.Logger) *Service {
-	return &Service{db: d, catalog: c, log: log}
+// NewService returns an order service selling priced products through
+// gateway and counting contained panics with panics.
+func NewService(d *db.DB, c *catalog.Service, gateway Gateway, panics PanicCounter, log *slog.Logger) *Service {
+	return &Service{db: d, catalog: c, gateway: gateway, panics: panics, log: log}
 }
+
+// panicked counts a contained panic.
+func (s *Service) panicked(where string) { s.panics.Panic(where) }
 
 // Get returns an order with its events, or apperr.ErrNotFound.
 func (s *Service) Get(ctx context.Context, tenantID, id uuid.UUID) (Order, error) {
@@ -81,10 +85,16 @@ func events(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) ([]Even
 	return evs, nil
 }
 
-// recordEvent appends to an order's audit trail.
+// recordEvent appends to an order's audit trail and writes the change's
+// events to the outbox, in one statement: the order's row, as the
+// transaction has it now, is the events' data.
 func recordEvent(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, actor string, from *Status, to Status, detail string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, ids.New(), orderID, actor, from, to, detail)
+	evIDs, types := eventParams(from, to)
+	_, err := tx.Exec(ctx, `WITH audit AS (
+			INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)),
+		`+eventsCTE("orders o", "WHERE o.tenant_id = $1 AND o.id = $3", "$5::text", "$8", "$9")+`
+		SELECT count(*) FROM ev`, tenantID, ids.New(), orderID, actor, from, to, detail, evIDs, types)
 	if err != nil {
 		return fmt.Errorf("insert order event: %w", err)
 	}
@@ -112,7 +122,6 @@ func Transition(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, to
 		return fmt.Errorf("update order status: %w", err)
 	}
 	o.Status = to
-	note(ctx, tenantID, o, &from, to)
 	if !to.Live() {
 		if err := releaseClaims(ctx, tx, tenantID, o.ID); err != nil {
 			return err
@@ -125,7 +134,6 @@ func Transition(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, to
 // session first so it can no longer be paid. Any other status is a Conflict;
 // a provider that fails leaves the order as it was (502).
 func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor string) (Order, error) {
-	ctx, changes := Track(ctx)
 	acct, acctErr := s.account(ctx, tenantID)
 	var o Order
 	var paidMeanwhile bool
@@ -141,7 +149,7 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 			return &apperr.Conflict{Detail: fmt.Sprintf("only a pending order, or a paid one with no card payment "+
 				"(free or imported), can be canceled; this one is %s%s", o.Status, refundHint(o))}
 		}
-		if o.Status == StatusPending && o.StripeCheckoutSessionID != nil && s.gateway != nil {
+		if o.Status == StatusPending && o.StripeCheckoutSessionID != nil {
 			if acctErr != nil {
 				return acctErr
 			}
@@ -162,7 +170,7 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 		o.Events, err = events(ctx, tx, tenantID, id)
 		return err
 	})
-	if err = s.publish(changes, err); err == nil && paidMeanwhile {
+	if err == nil && paidMeanwhile {
 		err = &apperr.Conflict{Detail: "the order was paid meanwhile; refund it instead", OrderID: o.ID.String()}
 	}
 	return o, err

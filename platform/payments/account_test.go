@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/payments/stripemock"
 )
 
 func TestAccountRef(t *testing.T) {

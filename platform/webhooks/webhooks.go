@@ -59,19 +59,12 @@ type Result struct {
 type Handler struct {
 	db       *db.DB
 	payments *payments.Service
-	observer orders.Observer
 	log      *slog.Logger
 }
 
 // NewHandler returns a webhook handler.
 func NewHandler(d *db.DB, p *payments.Service, log *slog.Logger) *Handler {
 	return &Handler{db: d, payments: p, log: log}
-}
-
-// WithObserver makes the handler report the order changes it commits.
-func (h *Handler) WithObserver(o orders.Observer) *Handler {
-	h.observer = o
-	return h
 }
 
 // Tenant handles an event posted to a tenant's endpoint, signed with the
@@ -157,7 +150,6 @@ func storable(s string) bool {
 // process records the event id and applies the event in one transaction.
 func (h *Handler) process(ctx context.Context, tenantID uuid.UUID, event stripe.Event) (Result, error) {
 	res := Result{TenantID: tenantID, EventID: event.ID, Type: string(event.Type)}
-	ctx, changes := orders.Track(ctx)
 	err := h.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO webhook_events (tenant_id, event_id, type, outcome)
 			VALUES ($1, $2, $3, 'processing') ON CONFLICT DO NOTHING`, tenantID, event.ID, string(event.Type))
@@ -181,7 +173,6 @@ func (h *Handler) process(ctx context.Context, tenantID uuid.UUID, event stripe.
 		res.Outcome = OutcomeError
 		return res, fmt.Errorf("process event %s: %w", event.ID, err)
 	}
-	changes.Publish(h.observer)
 	if res.Outcome == orders.OutcomeIgnored || res.Outcome == orders.OutcomeAmountMismatch {
 		h.log.Warn("webhook event not applied", "tenant_id", tenantID, "event_id", event.ID, "type", event.Type, "outcome", res.Outcome)
 	}
