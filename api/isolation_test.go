@@ -30,6 +30,7 @@ type isoTenant struct {
 	Keys       stripeKeys
 	KitID      string // a priced, unnumbered jersey
 	PaidID     string // a card-paid order of the kit by a third household
+	EndpointID string // a webhook endpoint
 }
 
 // isoTenant provisions a league with every object of isoTenant.
@@ -45,6 +46,7 @@ func (e *env) isoTenant() isoTenant {
 	w.KeyID = e.must(201, "POST", "/v1/platform/tenants/"+w.Slug+"/api-keys",
 		map[string]any{"role": "viewer", "name": "spare"}, bearer(platformToken)...).JSON()["id"].(string)
 	w.Keys = e.ownKeys(w.league)
+	w.EndpointID = e.must(201, "POST", w.Base+"/admin/webhook-endpoints", isoEndpointBody, bearer(w.Admin)...).JSON()["id"].(string)
 	w.KitID = e.pricedKit(w.league, "Kit", 2500)
 	paid := e.pendingOrder(w.league, w.KitID)
 	r := e.deliver(w.Base+"/webhooks/stripe", sessionEvent("checkout.session.completed", paid, w.ID, "paid"), w.Keys.WebhookSecret)
@@ -125,6 +127,11 @@ func isoOrder(w isoTenant) string    { return w.OrderID }
 func isoPending(w isoTenant) string  { return w.PendingID }
 func isoKey(w isoTenant) string      { return w.KeyID }
 func isoPaid(w isoTenant) string     { return w.PaidID }
+func isoEndpoint(w isoTenant) string { return w.EndpointID }
+
+// isoEndpoint is a webhook endpoint on loopback (tests admit it) where
+// nothing listens.
+var isoEndpointBody = map[string]any{"url": "http://127.0.0.1:9/hooks", "events": []string{"order.paid"}}
 
 // isoOwnKeys is a PUT /stripe body re-saving w's own keys, so the route
 // table leaves its webhook secret as it was.
@@ -158,6 +165,11 @@ var isoAdminRoutes = []isoRoute{
 	{method: "GET", path: "/api-keys", need: "admin", ok: 200},
 	{method: "POST", path: "/api-keys", need: "admin", body: map[string]any{"role": "viewer", "name": "ci"}, ok: 201},
 	{method: "DELETE", path: "/api-keys/{id}", need: "admin", target: isoKey, ok: 204},
+	{method: "GET", path: "/webhook-endpoints", need: "admin", ok: 200},
+	{method: "POST", path: "/webhook-endpoints", need: "admin", body: isoEndpointBody, ok: 201},
+	{method: "GET", path: "/webhook-endpoints/{id}", need: "admin", target: isoEndpoint, ok: 200},
+	{method: "GET", path: "/webhook-endpoints/{id}/deliveries", need: "admin", target: isoEndpoint, ok: 200},
+	{method: "DELETE", path: "/webhook-endpoints/{id}", need: "admin", target: isoEndpoint, ok: 204},
 }
 
 // isoProblem fails t unless r is a problem document with this status and,
@@ -472,7 +484,7 @@ func isoStripeRoutes() []isoSlugRoute {
 // routes.go: a new route fails here until it has a row.
 func TestIsolationRouteTablesAreComplete(t *testing.T) {
 	e := newEnv(t)
-	placeholders := isoTenant{ProductID: ":id", CustomerID: ":id", OrderID: ":id", PendingID: ":id", KeyID: ":id", PaidID: ":id"}
+	placeholders := isoTenant{ProductID: ":id", CustomerID: ":id", OrderID: ":id", PendingID: ":id", KeyID: ":id", PaidID: ":id", EndpointID: ":id"}
 	tabled := map[string]bool{}
 	for _, r := range isoSlugRoutes(placeholders) {
 		tabled[r.method+" "+r.path] = true

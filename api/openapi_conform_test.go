@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"mime"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -214,6 +217,26 @@ func TestOpenAPIResponsesConform(t *testing.T) {
 	extra := k.call(201, "POST", A+"/api-keys", a+"/api-keys", map[string]any{"role": "viewer", "name": "extra"}, admin...).JSON()
 	k.call(204, "DELETE", A+"/api-keys/{id}", a+"/api-keys/"+extra["id"].(string), nil, admin...)
 	k.call(404, "DELETE", A+"/api-keys/{id}", a+"/api-keys/"+extra["id"].(string), nil, admin...)
+
+	W := A + "/webhook-endpoints"
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	t.Cleanup(receiver.Close)
+	k.call(422, "POST", W, a+"/webhook-endpoints", map[string]any{"url": "https://10.0.0.1/hooks", "events": []string{"order.paid"}}, admin...)
+	k.call(403, "POST", W, a+"/webhook-endpoints", map[string]any{"url": receiver.URL, "events": []string{"order.paid"}}, manager...)
+	hook := k.call(201, "POST", W, a+"/webhook-endpoints", map[string]any{"url": receiver.URL, "events": []string{"order.created"}}, admin...).JSON()
+	k.call(200, "GET", W, a+"/webhook-endpoints", nil, admin...)
+	k.call(200, "GET", W+"/{id}", a+"/webhook-endpoints/"+hook["id"].(string), nil, admin...)
+	k.call(201, "POST", T+"/checkout", b+"/checkout", map[string]any{"registration_token": token, "product_id": free["id"],
+		"player_id": players[1], "custom_data": jerseyData(10)})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if len(e.must(200, "GET", a+"/webhook-endpoints/"+hook["id"].(string)+"/deliveries", nil, admin...).JSON()["data"].([]any)) > 0 {
+			break
+		}
+	}
+	k.call(200, "GET", W+"/{id}/deliveries", a+"/webhook-endpoints/"+hook["id"].(string)+"/deliveries?limit=1", nil, admin...)
+	k.call(400, "GET", W+"/{id}/deliveries", a+"/webhook-endpoints/"+hook["id"].(string)+"/deliveries?cursor=nope", nil, admin...)
+	k.call(204, "DELETE", W+"/{id}", a+"/webhook-endpoints/"+hook["id"].(string), nil, admin...)
+	k.call(404, "GET", W+"/{id}", a+"/webhook-endpoints/"+hook["id"].(string), nil, admin...)
 
 	k.call(400, "POST", T+"/webhooks/stripe", b+"/webhooks/stripe", `{"id":"evt_1"}`, "Stripe-Signature", "t=1,v1=00")
 	k.call(404, "POST", T+"/webhooks/stripe", "/v1/tenants/"+randomSlug()+"/webhooks/stripe", `{}`, "Stripe-Signature", "t=1,v1=00")

@@ -53,6 +53,11 @@ func (s *Server) routes(app *fiber.App) {
 	a.Get("/api-keys", admin, s.listKeys)
 	a.Post("/api-keys", admin, s.takesBody, s.createKey)
 	a.Delete("/api-keys/:id", admin, s.deleteKey)
+	a.Get("/webhook-endpoints", admin, s.listEndpoints)
+	a.Post("/webhook-endpoints", admin, s.takesBody, s.createEndpoint)
+	a.Get("/webhook-endpoints/:id", admin, s.getEndpoint)
+	a.Delete("/webhook-endpoints/:id", admin, s.deleteEndpoint)
+	a.Get("/webhook-endpoints/:id/deliveries", admin, s.listDeliveries)
 
 	t.Post("/webhooks/stripe", s.takesBody, s.tenantWebhook)
 	app.Post("/v1/webhooks/stripe", s.takesBody, s.platformWebhook)

@@ -18,6 +18,7 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/leaguehooks"
 	"github.com/leaguepay/checkout/platform/metrics"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
@@ -36,7 +37,9 @@ type Deps struct {
 	Orders    *orders.Service
 	Payments  *payments.Service
 	Webhooks  *webhooks.Handler
-	Metrics   *metrics.Metrics
+	// LeagueHooks keeps the leagues' webhook endpoints.
+	LeagueHooks *leaguehooks.Service
+	Metrics     *metrics.Metrics
 	// ServeMetrics serves /metrics on the API's own address (the default;
 	// CHECKOUT_METRICS_ADDR serves it elsewhere instead).
 	ServeMetrics bool

@@ -26,6 +26,7 @@ import (
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/jobs"
+	"github.com/leaguepay/checkout/platform/leaguehooks"
 	"github.com/leaguepay/checkout/platform/metrics"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/outbox"
@@ -67,8 +68,10 @@ type App struct {
 	Orders    *orders.Service
 	Payments  *payments.Service
 	Webhooks  *webhooks.Handler
-	Metrics   *metrics.Metrics
-	Jobs      *jobs.Client
+	// LeagueHooks delivers events to the leagues' endpoints.
+	LeagueHooks *leaguehooks.Service
+	Metrics     *metrics.Metrics
+	Jobs        *jobs.Client
 	// HTTP is the API, ready to serve or to test with HTTP.Test.
 	HTTP *fiber.App
 
@@ -123,15 +126,20 @@ func (a *App) wire(o Options) error {
 	a.Customers = customers.NewStore(a.DB)
 	a.Orders = orders.NewService(a.DB, a.Catalog, a.Payments, a.Metrics, a.Log)
 	a.Webhooks = webhooks.NewHandler(a.DB, a.Payments, a.Log)
+	a.LeagueHooks = leaguehooks.NewService(a.DB, box, leaguehooks.Guard{AllowLoopback: cfg.WebhooksAllowLoopback},
+		cfg.WebhooksRetryBase, a.Log)
 
 	// After a commit: the outbox's dispatcher hands each committed change
-	// to the paid hooks (as jobs of their own) and to the metrics.
+	// to the paid hooks and the league's endpoints (as jobs of their own)
+	// and to the metrics.
 	paidHooks := a.Orders.PaidHooks()
+	deliverer := a.LeagueHooks.Deliverer()
 	reconciler := a.Orders.Reconciler()
 	workers := river.NewWorkers()
-	river.AddWorker(workers, outbox.NewDispatcher(a.DB, a.Log, []outbox.Follower{paidHooks},
+	river.AddWorker(workers, outbox.NewDispatcher(a.DB, a.Log, []outbox.Follower{paidHooks, deliverer},
 		[]outbox.Observer{orders.EventObserver(a.Metrics)}))
 	river.AddWorker(workers, paidHooks)
+	river.AddWorker(workers, deliverer)
 	river.AddWorker(workers, reconciler)
 	every := o.ReconcileEvery
 	if every <= 0 {
@@ -142,7 +150,7 @@ func (a *App) wire(o Options) error {
 	}
 
 	a.HTTP = api.New(api.Deps{DB: a.DB, Registry: a.Registry, Tenants: a.Tenants, Catalog: a.Catalog,
-		Customers: a.Customers, Orders: a.Orders, Payments: a.Payments, Webhooks: a.Webhooks,
+		Customers: a.Customers, Orders: a.Orders, Payments: a.Payments, Webhooks: a.Webhooks, LeagueHooks: a.LeagueHooks,
 		Metrics: a.Metrics, ServeMetrics: cfg.MetricsAddr == "", Draining: &a.draining,
 		Log: a.Log, PlatformToken: cfg.PlatformToken, BuyerRateLimit: cfg.BuyerRateLimit,
 		TrustedProxies: cfg.TrustedProxies, BodyBudget: cfg.BodyBudget, BodyTimeout: cfg.BodyTimeout})

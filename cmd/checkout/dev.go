@@ -118,6 +118,9 @@ func devConfig(cfg config.Config, addr net.Addr, log io.Writer) config.Config {
 	if !config.IsSet("CHECKOUT_PAYMENTS") {
 		cfg.Payments = "sandbox" // dev takes payments without a Stripe account
 	}
+	if !config.IsSet("CHECKOUT_WEBHOOKS_ALLOW_LOOPBACK") {
+		cfg.WebhooksAllowLoopback = true // a league's receiver on this machine
+	}
 	loopback := isLoopback(addr)
 	if !loopback {
 		fmt.Fprintf(log, "WARNING: checkout dev listens on %s, beyond this machine: whoever reaches it can "+
@@ -212,6 +215,11 @@ func runDev(ctx context.Context, cfg config.Config, adminURL string, ln net.List
 	cfg.DatabaseURL = appURL
 	if opts.reset {
 		if err := resetDemo(ctx, adminURL, log); err != nil {
+			return err
+		}
+	}
+	if cfg.EncryptionKey == nil {
+		if cfg.EncryptionKey, err = devEncryptionKey(); err != nil {
 			return err
 		}
 	}

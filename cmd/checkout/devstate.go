@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -171,4 +172,30 @@ func ensureDevToken(ctx context.Context, s *app.App, d demo, c *devCredentials) 
 	}
 	c.RegistrationToken = token
 	return nil
+}
+
+// devEncryptionKey is the key dev seals secrets with (Stripe keys, webhook
+// endpoints' signing secrets) when CHECKOUT_ENCRYPTION_KEY is not set: 32
+// random bytes made on the first run and kept beside the state file, mode
+// 0600, so what one run sealed the next can open.
+func devEncryptionKey() ([]byte, error) {
+	state, err := devStatePath()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(filepath.Dir(state), "encryption.key")
+	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("dev encryption key: %w", err)
+	}
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("dev encryption key: %w", err)
+	}
+	return key, nil
 }
