@@ -35,14 +35,14 @@ func (s *Server) platformAuth(c *fiber.Ctx) error {
 const roleKey = "api.role"
 
 // staff admits tenant staff whose API key's role allows need. It runs after
-// tenants.Resolve.
+// resolveTenant.
 func (s *Server) staff(need tenants.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		key := bearer(c)
 		if key == "" {
 			return apperr.ErrUnauthorized
 		}
-		role, err := s.deps.Tenants.Keys().Authenticate(c.UserContext(), tenants.From(c), key)
+		role, err := s.deps.Tenants.Keys().Authenticate(c.UserContext(), tenantOf(c), key)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/orders"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 // maxIdempotencyKey is the longest Idempotency-Key taken.
@@ -23,7 +22,7 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	t := tenants.From(c)
+	t := tenantOf(c)
 	res, err := s.deps.Orders.Checkout(c.UserContext(), orders.CheckoutRequest{
 		TenantID:       t.ID,
 		TenantSlug:     t.Slug,
@@ -63,7 +62,7 @@ func (s *Server) householdOrders(c *fiber.Ctx) error {
 	if err := noFilters(c); err != nil {
 		return err
 	}
-	t := tenants.From(c)
+	t := tenantOf(c)
 	household, err := s.deps.Customers.ByToken(c.UserContext(), t.ID, c.Get("X-Registration-Token"))
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/customers"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 func (s *Server) createCustomer(c *fiber.Ctx) error {
@@ -12,7 +11,7 @@ func (s *Server) createCustomer(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	created, err := s.deps.Customers.Create(c.UserContext(), tenants.From(c).ID, in)
+	created, err := s.deps.Customers.Create(c.UserContext(), tenantOf(c).ID, in)
 	if err != nil {
 		return err
 	}
@@ -24,7 +23,7 @@ func (s *Server) getCustomer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cu, err := s.deps.Customers.Get(c.UserContext(), tenants.From(c).ID, id)
+	cu, err := s.deps.Customers.Get(c.UserContext(), tenantOf(c).ID, id)
 	if err != nil {
 		return err
 	}
@@ -36,7 +35,7 @@ func (s *Server) rotateToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	token, err := s.deps.Customers.RotateToken(c.UserContext(), tenants.From(c).ID, id)
+	token, err := s.deps.Customers.RotateToken(c.UserContext(), tenantOf(c).ID, id)
 	if err != nil {
 		return err
 	}
@@ -51,7 +50,7 @@ func (s *Server) listCustomers(c *fiber.Ctx) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	page, err := s.deps.Customers.List(c.UserContext(), tenants.From(c).ID, f)
+	page, err := s.deps.Customers.List(c.UserContext(), tenantOf(c).ID, f)
 	if err != nil {
 		return err
 	}
@@ -67,7 +66,7 @@ func (s *Server) addPlayer(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	p, err := s.deps.Customers.AddPlayer(c.UserContext(), tenants.From(c).ID, id, in)
+	p, err := s.deps.Customers.AddPlayer(c.UserContext(), tenantOf(c).ID, id, in)
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,17 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/ids"
+	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/payments"
+	"github.com/leaguepay/checkout/platform/secrets"
+	"github.com/leaguepay/checkout/platform/webhooks"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -23,11 +29,15 @@ type Problem struct {
 }
 
 // problemFor is the one mapping from errors to HTTP: domain sentinels and
-// types from apperr, a database that cannot be reached now (db.ErrUnavailable:
-// 503, so clients retry), Fiber's own errors, and anything else as an opaque
-// 500 (logged, never shown).
+// types from apperr and the domain packages (webhook replies included), a
+// database that cannot be reached now (db.ErrUnavailable: 503, so clients
+// retry), Fiber's own errors, and anything else as an opaque 500 (logged,
+// never shown). Only here do fields become query:NAME and header:NAME.
+// TestEverySentinelIsMapped finds every sentinel of the module and holds
+// it to a row of this switch.
 func problemFor(err error) Problem {
 	var (
+		filter   *apperr.BadFilter
 		bad      *apperr.BadRequest
 		invalid  *apperr.Invalid
 		conflict *apperr.Conflict
@@ -36,6 +46,33 @@ func problemFor(err error) Problem {
 		missing  *apperr.Missing
 	)
 	switch {
+	case errors.Is(err, webhooks.ErrBadSignature):
+		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: err.Error(),
+			Errors: apperr.Field("header:Stripe-Signature", "does not verify this body")}
+	case errors.Is(err, webhooks.ErrBadPayload):
+		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: err.Error(),
+			Errors: apperr.Field("/", "is not a Stripe event")}
+	case errors.Is(err, webhooks.ErrNotProcessed):
+		return Problem{Type: "/problems/unavailable", Title: "Service unavailable", Status: 503,
+			Detail: "the event could not be processed now; retry"}
+	case errors.As(err, &filter):
+		fields := make([]apperr.FieldError, len(filter.Filters))
+		for i, f := range filter.Filters {
+			fields[i] = apperr.FieldError{Field: "query:" + f.Field, Message: f.Message}
+		}
+		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: filter.Detail, Errors: fields}
+	case errors.Is(err, orders.ErrKeyTooLong):
+		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: "bad Idempotency-Key",
+			Errors: apperr.Field("header:Idempotency-Key", fmt.Sprintf("must be at most %d characters", orders.MaxKeyLength))}
+	case errors.Is(err, orders.ErrKeyReused):
+		return Problem{Type: "/problems/validation", Title: "Validation failed", Status: 422,
+			Detail: "the Idempotency-Key was used with another request body",
+			Errors: apperr.Field("header:Idempotency-Key", "was used with another request body")}
+	case errors.Is(err, orders.ErrTransition):
+		return Problem{Type: "/problems/conflict", Title: "Conflict", Status: 409,
+			Detail: "the order's status does not allow this change"}
+	case errors.Is(err, ids.ErrMalformed):
+		return Problem{Type: "/problems/not-found", Title: "Not found", Status: 404}
 	case errors.As(err, &bad):
 		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: bad.Detail, Errors: bad.Fields}
 	case errors.As(err, &invalid):
@@ -55,14 +92,21 @@ func problemFor(err error) Problem {
 	case errors.Is(err, apperr.ErrForbidden):
 		return Problem{Type: "/problems/forbidden", Title: "Forbidden", Status: 403,
 			Detail: "these credentials may not do this"}
-	case errors.Is(err, apperr.ErrNotImplemented):
-		return Problem{Type: "/problems/not-implemented", Title: "Not implemented", Status: 501, Detail: err.Error()}
 	case errors.Is(err, apperr.ErrPaymentProvider):
 		return Problem{Type: "/problems/payment-provider", Title: "Payment provider failed", Status: 502,
 			Detail: "the payment provider failed; nothing was left half-made, try again"}
 	case errors.Is(err, apperr.ErrPaymentsNotConfigured):
 		return Problem{Type: "/problems/payments-not-configured", Title: "Payments not configured", Status: 503,
 			Detail: "this league does not take payments yet: its Stripe settings are missing"}
+	case errors.Is(err, payments.ErrNotConfigured):
+		return Problem{Type: "/problems/payments-not-configured", Title: "Payments not configured", Status: 503,
+			Detail: "this league does not take payments yet: its Stripe settings are missing"}
+	case errors.Is(err, payments.ErrRefused), errors.Is(err, payments.ErrProvider):
+		return Problem{Type: "/problems/payment-provider", Title: "Payment provider failed", Status: 502,
+			Detail: "the payment provider failed; nothing was left half-made, try again"}
+	case errors.Is(err, secrets.ErrNoKey):
+		return Problem{Type: "/problems/unavailable", Title: "Service unavailable", Status: 503,
+			Detail: "the platform cannot read or store secrets: CHECKOUT_ENCRYPTION_KEY is not configured"}
 	case errors.Is(err, errEncodedBody):
 		return Problem{Type: "/problems/unsupported-media-type", Title: "Unsupported media type", Status: 415,
 			Detail: "request bodies are taken only as sent, not compressed",
@@ -108,7 +152,7 @@ func (s *Server) errorHandler() fiber.ErrorHandler {
 			s.deps.Metrics.Panic(where)
 			log.ErrorContext(c.UserContext(), "request panicked", "request_id", RequestID(c.UserContext()),
 				"method", c.Method(), "path", c.Path(), "where", where, "err", err, "stack", string(stack))
-		} else if p.Status >= 500 && p.Status != 501 {
+		} else if p.Status >= 500 {
 			log.ErrorContext(c.UserContext(), "request failed", "request_id", RequestID(c.UserContext()),
 				"method", c.Method(), "path", c.Path(), "status", p.Status, "err", err)
 		}

@@ -11,7 +11,7 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	k, err := s.deps.Tenants.Keys().Create(c.UserContext(), tenants.From(c).ID, in)
+	k, err := s.deps.Tenants.Keys().Create(c.UserContext(), tenantOf(c).ID, in)
 	if err != nil {
 		return err
 	}
@@ -22,7 +22,7 @@ func (s *Server) listKeys(c *fiber.Ctx) error {
 	if err := noFilters(c); err != nil {
 		return err
 	}
-	keys, err := s.deps.Tenants.Keys().List(c.UserContext(), tenants.From(c).ID)
+	keys, err := s.deps.Tenants.Keys().List(c.UserContext(), tenantOf(c).ID)
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (s *Server) deleteKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Tenants.Keys().Delete(c.UserContext(), tenants.From(c).ID, id); err != nil {
+	if err := s.deps.Tenants.Keys().Delete(c.UserContext(), tenantOf(c).ID, id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

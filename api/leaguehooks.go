@@ -4,7 +4,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/leaguehooks"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 func (s *Server) createEndpoint(c *fiber.Ctx) error {
@@ -12,7 +11,7 @@ func (s *Server) createEndpoint(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	e, err := s.deps.LeagueHooks.Create(c.UserContext(), tenants.From(c).ID, in)
+	e, err := s.deps.LeagueHooks.Create(c.UserContext(), tenantOf(c).ID, in)
 	if err != nil {
 		return err
 	}
@@ -25,7 +24,7 @@ func (s *Server) listEndpoints(c *fiber.Ctx) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	list, err := s.deps.LeagueHooks.List(c.UserContext(), tenants.From(c).ID)
+	list, err := s.deps.LeagueHooks.List(c.UserContext(), tenantOf(c).ID)
 	if err != nil {
 		return err
 	}
@@ -37,7 +36,7 @@ func (s *Server) getEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.deps.LeagueHooks.Get(c.UserContext(), tenants.From(c).ID, id)
+	e, err := s.deps.LeagueHooks.Get(c.UserContext(), tenantOf(c).ID, id)
 	if err != nil {
 		return err
 	}
@@ -49,7 +48,7 @@ func (s *Server) deleteEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.LeagueHooks.Delete(c.UserContext(), tenants.From(c).ID, id); err != nil {
+	if err := s.deps.LeagueHooks.Delete(c.UserContext(), tenantOf(c).ID, id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -66,7 +65,7 @@ func (s *Server) listDeliveries(c *fiber.Ctx) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	page, err := s.deps.LeagueHooks.Attempts(c.UserContext(), tenants.From(c).ID, id, limit, c.Query("cursor"))
+	page, err := s.deps.LeagueHooks.Attempts(c.UserContext(), tenantOf(c).ID, id, limit, c.Query("cursor"))
 	if err != nil {
 		return err
 	}

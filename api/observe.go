@@ -56,9 +56,7 @@ func (s *Server) observe(routes func() map[string]bool) fiber.Handler {
 		if !knownMethods[method] {
 			method = "OTHER"
 		}
-		if s.deps.Metrics != nil {
-			s.deps.Metrics.HTTP(route, method, code, took)
-		}
+		s.deps.Metrics.HTTP(route, method, code, took)
 		s.deps.Log.LogAttrs(c.UserContext(), levelFor(code), "request", slog.String("request_id", rid),
 			slog.String("method", method), slog.String("route", route), slog.String("path", c.Path()),
 			slog.Int("status", code), slog.Duration("duration", took))

@@ -14,7 +14,6 @@ import (
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/orders"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 // exportTimeout bounds one CSV export.
@@ -57,7 +56,7 @@ func (s *Server) listOrders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.deps.Orders.List(c.UserContext(), tenants.From(c).ID, f)
+	page, err := s.deps.Orders.List(c.UserContext(), tenantOf(c).ID, f)
 	if err != nil {
 		return err
 	}
@@ -69,7 +68,7 @@ func (s *Server) getOrder(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.deps.Orders.Get(c.UserContext(), tenants.From(c).ID, id)
+	o, err := s.deps.Orders.Get(c.UserContext(), tenantOf(c).ID, id)
 	if err != nil {
 		return err
 	}
@@ -81,7 +80,7 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.deps.Orders.Cancel(c.UserContext(), tenants.From(c).ID, id, actor(c))
+	o, err := s.deps.Orders.Cancel(c.UserContext(), tenantOf(c).ID, id, actor(c))
 	if err != nil {
 		return err
 	}
@@ -102,11 +101,11 @@ func (s *Server) exportOrders(c *fiber.Ctx) error {
 	if f.Cursor != "" {
 		return &apperr.BadRequest{Detail: "the export takes no cursor", Fields: apperr.Field("query:cursor", "is not taken by the export")}
 	}
-	tenantID := tenants.From(c).ID
+	tenantID := tenantOf(c).ID
 	// c is recycled once the handler returns; the stream keeps only these.
 	conn, idle := c.Context().Conn(), c.App().Server().WriteTimeout
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+exportFilename(tenants.From(c).Slug, time.Now())+`"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+exportFilename(tenantOf(c).Slug, time.Now())+`"`)
 	if c.Method() == fiber.MethodHead {
 		// The headers alone: a stream writer would send a chunked body
 		// (at least its final chunk) after a HEAD response, which corrupts
@@ -209,7 +208,7 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	o, err := s.deps.Orders.Refund(c.UserContext(), tenants.From(c).ID, id, in, actor(c))
+	o, err := s.deps.Orders.Refund(c.UserContext(), tenantOf(c).ID, id, in, actor(c))
 	if err != nil {
 		return err
 	}

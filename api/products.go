@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/catalog"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 type productTypeView struct {
@@ -57,7 +56,7 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.deps.Catalog.List(c.UserContext(), tenants.From(c).ID, f)
+	list, err := s.deps.Catalog.List(c.UserContext(), tenantOf(c).ID, f)
 	if err != nil {
 		return err
 	}
@@ -69,7 +68,7 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 	if err := decodeProduct(c, &in); err != nil {
 		return err
 	}
-	t := tenants.From(c)
+	t := tenantOf(c)
 	p, err := s.deps.Catalog.Create(c.UserContext(), t.ID, t.Currency, in)
 	if err != nil {
 		return err
@@ -82,7 +81,7 @@ func (s *Server) getProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.deps.Catalog.Get(c.UserContext(), tenants.From(c).ID, id)
+	p, err := s.deps.Catalog.Get(c.UserContext(), tenantOf(c).ID, id)
 	if err != nil {
 		return err
 	}
@@ -98,7 +97,7 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 	if err := decodeProduct(c, &in); err != nil {
 		return err
 	}
-	p, err := s.deps.Catalog.Update(c.UserContext(), tenants.From(c).ID, id, in)
+	p, err := s.deps.Catalog.Update(c.UserContext(), tenantOf(c).ID, id, in)
 	if err != nil {
 		return err
 	}
@@ -110,7 +109,7 @@ func (s *Server) listPublicProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.deps.Catalog.PublicJSON(c.UserContext(), tenants.From(c).ID, f)
+	body, err := s.deps.Catalog.PublicJSON(c.UserContext(), tenantOf(c).ID, f)
 	if err != nil {
 		return err
 	}
@@ -123,7 +122,7 @@ func (s *Server) getPublicProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.deps.Catalog.GetPublic(c.UserContext(), tenants.From(c).ID, id)
+	p, err := s.deps.Catalog.GetPublic(c.UserContext(), tenantOf(c).ID, id)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Use(s.observe(routeSet(app)), bodiesOnlyWhereTaken, refuseEncodedBodies, requestTimeout)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	if s.deps.Metrics != nil && s.deps.ServeMetrics {
+	if s.deps.ServeMetrics {
 		// Metrics name every league and its revenue: on the public address
 		// they are for the platform operator only.
 		app.Get("/metrics", s.platformAuth, adaptor.HTTPHandler(s.deps.Metrics.Handler()))
@@ -27,9 +27,9 @@ func (s *Server) routes(app *fiber.App) {
 	p.Post("/tenants", s.takesBody, s.createTenant)
 	p.Get("/tenants", s.listTenants)
 	p.Patch("/tenants/:tenant", s.takesBody, s.updateTenant)
-	p.Post("/tenants/:tenant/api-keys", tenants.Resolve(s.deps.Tenants), s.takesBody, s.platformCreateKey)
+	p.Post("/tenants/:tenant/api-keys", resolveTenant(s.deps.Tenants), s.takesBody, s.platformCreateKey)
 
-	t := app.Group("/v1/tenants/:tenant", tenants.Resolve(s.deps.Tenants))
+	t := app.Group("/v1/tenants/:tenant", resolveTenant(s.deps.Tenants))
 
 	viewer, manager, admin := s.staff(tenants.RoleViewer), s.staff(tenants.RoleManager), s.staff(tenants.RoleAdmin)
 	a := t.Group("/admin")
@@ -62,8 +62,8 @@ func (s *Server) routes(app *fiber.App) {
 	t.Post("/webhooks/stripe", s.takesBody, s.tenantWebhook)
 	app.Post("/v1/webhooks/stripe", s.takesBody, s.platformWebhook)
 
-	if s.deps.Payments != nil && s.deps.Payments.Sandbox() {
-		sb := app.Group("/sandbox/checkout/:tenant", tenants.Resolve(s.deps.Tenants))
+	if s.deps.Payments.Sandbox() {
+		sb := app.Group("/sandbox/checkout/:tenant", resolveTenant(s.deps.Tenants))
 		sb.Get("/:session", s.sandboxPage)
 		sb.Post("/:session/pay", s.sandboxPay)
 		sb.Post("/:session/cancel", s.sandboxCancel)

@@ -103,7 +103,7 @@ func (s *Server) sandboxOrder(c *fiber.Ctx) (orders.Order, error) {
 	if !sandboxSessionRE.MatchString(session) {
 		return orders.Order{}, apperr.ErrNotFound // before any query: nothing malformed reaches the database
 	}
-	return s.deps.Orders.BySession(c.UserContext(), tenants.From(c).ID, session)
+	return s.deps.Orders.BySession(c.UserContext(), tenantOf(c).ID, session)
 }
 
 func (s *Server) sandboxPage(c *fiber.Ctx) error {
@@ -127,7 +127,7 @@ func (s *Server) sandboxPage(c *fiber.Ctx) error {
 		}
 		lines = append(lines, sandboxData{Key: strings.ReplaceAll(k, "_", " "), Value: v})
 	}
-	t := tenants.From(c)
+	t := tenantOf(c)
 	returns := s.sandboxReturns(c)
 	processing := o.Status == orders.StatusPending && c.Query("outcome") == "processing"
 	status := string(o.Status)
@@ -155,7 +155,7 @@ type sandboxReturn struct{ success, cancel string }
 // A return URL on this service's own address is dropped too: this service
 // has no return pages (checkout dev's demo league defaults to them).
 func (s *Server) sandboxReturns(c *fiber.Ctx) sandboxReturn {
-	t := tenants.From(c)
+	t := tenantOf(c)
 	own := strings.TrimSuffix(s.deps.Payments.PublicURL(), "/") + "/"
 	ok := func(u string) bool { return u != "" && t.OriginAllowed(u) && !strings.HasPrefix(u+"/", own) }
 	var r sandboxReturn
@@ -219,7 +219,7 @@ func (s *Server) sandboxEvent(c *fiber.Ctx, outcome string) error {
 	if err != nil {
 		return err
 	}
-	t := tenants.From(c)
+	t := tenantOf(c)
 	how := sandboxOutcomes[outcome]
 	if how.event != "" {
 		if err := s.sandboxSend(c, t, o, how.event, how.paymentStatus); err != nil {

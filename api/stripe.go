@@ -2,22 +2,16 @@ package api
 
 import (
 	"bytes"
-	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/platform/webhooks"
-	"github.com/leaguepay/checkout/tenants"
 )
 
 func (s *Server) getStripe(c *fiber.Ctx) error {
-	if s.deps.Payments == nil {
-		return apperr.ErrNotImplemented
-	}
-	t := tenants.From(c)
+	t := tenantOf(c)
 	v, err := s.deps.Payments.Settings(c.UserContext(), t.ID, t.Slug)
 	if err != nil {
 		return err
@@ -26,14 +20,11 @@ func (s *Server) getStripe(c *fiber.Ctx) error {
 }
 
 func (s *Server) putStripe(c *fiber.Ctx) error {
-	if s.deps.Payments == nil {
-		return apperr.ErrNotImplemented
-	}
 	var in payments.SettingsInput
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	if err := s.deps.Payments.PutSettings(c.UserContext(), tenants.From(c).ID, in); err != nil {
+	if err := s.deps.Payments.PutSettings(c.UserContext(), tenantOf(c).ID, in); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -41,26 +32,18 @@ func (s *Server) putStripe(c *fiber.Ctx) error {
 
 // tenantWebhook receives events signed with the tenant's own secret.
 func (s *Server) tenantWebhook(c *fiber.Ctx) error {
-	if s.deps.Webhooks == nil {
-		return apperr.ErrNotImplemented
-	}
 	start := time.Now()
-	res, err := s.deps.Webhooks.Tenant(c.UserContext(), tenants.From(c).ID, rawBody(c), c.Get("Stripe-Signature"))
-	s.countWebhook(tenants.From(c).Slug, res, start)
-	return s.webhookReply(c, res, err)
+	res, err := s.deps.Webhooks.Tenant(c.UserContext(), tenantOf(c).ID, rawBody(c), c.Get("Stripe-Signature"))
+	s.countWebhook(tenantOf(c).Slug, res, start)
+	return webhookReply(c, res, err)
 }
 
 // platformWebhook receives Connect events signed with the platform's secret.
 func (s *Server) platformWebhook(c *fiber.Ctx) error {
-	if s.deps.Webhooks == nil {
-		return apperr.ErrNotImplemented
-	}
 	start := time.Now()
 	res, err := s.deps.Webhooks.Platform(c.UserContext(), rawBody(c), c.Get("Stripe-Signature"))
-	if s.deps.Metrics != nil {
-		s.countWebhook(s.deps.Metrics.TenantSlug(res.TenantID), res, start)
-	}
-	return s.webhookReply(c, res, err)
+	s.countWebhook(s.deps.Metrics.TenantSlug(res.TenantID), res, start)
+	return webhookReply(c, res, err)
 }
 
 // rawBody is a copy of the request body exactly as received (read by
@@ -78,23 +61,15 @@ func rawBody(c *fiber.Ctx) []byte {
 // countWebhook counts a delivery under a tenant label that names an existing
 // tenant (or "unknown"), never a value taken from the request.
 func (s *Server) countWebhook(tenant string, res webhooks.Result, start time.Time) {
-	if s.deps.Metrics != nil {
-		s.deps.Metrics.Webhook(tenant, res.Type, string(res.Outcome), time.Since(start))
-	}
+	s.deps.Metrics.Webhook(tenant, res.Type, string(res.Outcome), time.Since(start))
 }
 
 // webhookReply answers Stripe: 200 for processed, duplicate and ignored
-// events, 400 for a bad signature or body, 503 for a transient fault (so
-// Stripe retries).
-func (s *Server) webhookReply(c *fiber.Ctx, res webhooks.Result, err error) error {
-	switch {
-	case errors.Is(err, webhooks.ErrBadSignature):
-		return &apperr.BadRequest{Detail: err.Error(), Fields: apperr.Field("header:Stripe-Signature", "does not verify this body")}
-	case errors.Is(err, webhooks.ErrBadPayload):
-		return &apperr.BadRequest{Detail: err.Error(), Fields: apperr.Field("/", "is not a Stripe event")}
-	case err != nil:
-		s.deps.Log.Error("webhook failed; Stripe will retry", "event_id", res.EventID, "type", res.Type, "err", err)
-		return fiber.NewError(fiber.StatusServiceUnavailable, "the event could not be processed now; retry")
+// events; an error goes to the one mapping (problemFor): 400 for a bad
+// signature or body, 503 for an event not processed now (Stripe retries).
+func webhookReply(c *fiber.Ctx, res webhooks.Result, err error) error {
+	if err != nil {
+		return err
 	}
 	return c.JSON(fiber.Map{"received": true, "outcome": res.Outcome})
 }

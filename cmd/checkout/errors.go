@@ -74,7 +74,6 @@ var sentinelWords = map[error]string{
 	apperr.ErrNotFound:              "not found",
 	apperr.ErrUnauthorized:          "the credentials are missing or unknown",
 	apperr.ErrForbidden:             "not allowed with these credentials",
-	apperr.ErrNotImplemented:        "not offered by this build yet",
 	apperr.ErrPaymentProvider:       "the payment provider failed; nothing was changed",
 	apperr.ErrPaymentsNotConfigured: "this league does not take payments yet (its Stripe settings are missing)",
 }
@@ -86,6 +85,8 @@ func render(e error) (string, bool) {
 		return withFields(d.Detail, d.Fields), true
 	case *apperr.BadRequest:
 		return withFields(d.Detail, d.Fields), true
+	case *apperr.BadFilter:
+		return withFields(d.Detail, d.Filters), true
 	case *apperr.Conflict:
 		return withFields(d.Detail, d.Fields), true
 	}

@@ -3,15 +3,30 @@
 // documents; nothing below api knows about HTTP.
 package apperr
 
-import (
-	"errors"
+import "errors"
 
-	"github.com/leaguepay/checkout/producttypes"
-)
+// FieldError names one failing field by JSON Pointer into the request body
+// (the API layer alone names query parameters and headers). A product
+// type's producttypes.FieldError converts to it (FromTypes).
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	// Detail, when set, is the validator's own wording, for developers.
+	Detail string `json:"detail,omitempty"`
+}
 
-// FieldError names one failing field by JSON Pointer into the request body,
-// or "query:NAME" for a query parameter.
-type FieldError = producttypes.FieldError
+// FromTypes converts a product type's field errors.
+func FromTypes[F ~struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	Detail  string `json:"detail,omitempty"`
+}](fs []F) []FieldError {
+	out := make([]FieldError, len(fs))
+	for i, f := range fs {
+		out[i] = FieldError(f)
+	}
+	return out
+}
 
 var (
 	// ErrNotFound: the object does not exist for this tenant (including
@@ -22,8 +37,6 @@ var (
 	// ErrForbidden: valid credentials that may not do this (another tenant's
 	// path, or a role too low).
 	ErrForbidden = errors.New("apperr: forbidden")
-	// ErrNotImplemented: a documented feature this build does not offer yet.
-	ErrNotImplemented = errors.New("apperr: not implemented")
 	// ErrPaymentProvider: the payment provider failed; nothing was left
 	// half-made.
 	ErrPaymentProvider = errors.New("apperr: payment provider failed")
@@ -80,4 +93,19 @@ func (e *Missing) Is(target error) bool { return target == ErrNotFound }
 // Field returns a one-field slice, for the common single-field errors.
 func Field(pointer, message string) []FieldError {
 	return []FieldError{{Field: pointer, Message: message}}
+}
+
+// BadFilter is a listing asked for with filters it cannot take: each
+// FieldError's Field names the filter (the listing's Filter field, which the
+// API takes as the query parameter of that name).
+type BadFilter struct {
+	Detail  string
+	Filters []FieldError
+}
+
+func (e *BadFilter) Error() string { return "apperr: bad filter: " + e.Detail }
+
+// Filter is one bad filter.
+func Filter(name, message string) []FieldError {
+	return []FieldError{{Field: name, Message: message}}
 }

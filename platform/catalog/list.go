@@ -21,14 +21,14 @@ type Filter struct {
 	Type     string
 }
 
-// Check returns a BadRequest naming the bad query parameter, if any.
+// Check returns a BadFilter naming the bad filter, if any.
 func (s *Service) Check(f Filter) error {
 	if f.Category != "" && !CategoryRE.MatchString(f.Category) {
-		return &apperr.BadRequest{Detail: "bad filter", Fields: apperr.Field("query:category", "must match ^[a-z0-9-]{1,40}$")}
+		return &apperr.BadFilter{Detail: "bad filter", Filters: apperr.Filter("category", "must match ^[a-z0-9-]{1,40}$")}
 	}
 	if f.Type != "" {
 		if _, ok := s.registry.Get(f.Type); !ok {
-			return &apperr.BadRequest{Detail: "bad filter", Fields: apperr.Field("query:type", "is not a registered product type")}
+			return &apperr.BadFilter{Detail: "bad filter", Filters: apperr.Filter("type", "is not a registered product type")}
 		}
 	}
 	return nil

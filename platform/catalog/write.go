@@ -112,7 +112,7 @@ func (s *Service) complete(typ producttypes.Type, p *Product) ([]apperr.FieldErr
 	if err != nil {
 		return nil, err
 	}
-	fields = append(fields, cfgErrs...)
+	fields = append(fields, apperr.FromTypes(cfgErrs)...)
 	if len(cfgErrs) > 0 {
 		return fields, nil
 	}
@@ -121,7 +121,7 @@ func (s *Service) complete(typ producttypes.Type, p *Product) ([]apperr.FieldErr
 	if err != nil {
 		return nil, err
 	}
-	if fields = append(fields, pfields...); len(fields) > 0 {
+	if fields = append(fields, apperr.FromTypes(pfields)...); len(fields) > 0 {
 		return fields, nil
 	}
 	schema, err := producttypes.BuyerSchemaOf(typ, p.Config)

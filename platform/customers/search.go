@@ -50,13 +50,13 @@ func (s *Store) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page, e
 	f.Email, f.Q = strings.TrimSpace(f.Email), strings.TrimSpace(f.Q)
 	var fields []apperr.FieldError
 	if len(f.Email) > 254 {
-		fields = append(fields, apperr.FieldError{Field: "query:email", Message: "must be at most 254 characters"})
+		fields = append(fields, apperr.FieldError{Field: "email", Message: "must be at most 254 characters"})
 	}
 	if len([]rune(f.Q)) > maxQuery {
-		fields = append(fields, apperr.FieldError{Field: "query:q", Message: fmt.Sprintf("must be at most %d characters", maxQuery)})
+		fields = append(fields, apperr.FieldError{Field: "q", Message: fmt.Sprintf("must be at most %d characters", maxQuery)})
 	}
 	if len(fields) > 0 {
-		return Page{}, &apperr.BadRequest{Detail: "bad filter", Fields: fields}
+		return Page{}, &apperr.BadFilter{Detail: "bad filter", Filters: fields}
 	}
 	if f.Limit == 0 {
 		f.Limit = DefaultLimit

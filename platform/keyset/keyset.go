@@ -50,11 +50,11 @@ func Decode(s, filters string) (Position, error) {
 		err = json.Unmarshal(b, &p)
 	}
 	if err != nil || p.ID == uuid.Nil || p.CreatedAt.IsZero() {
-		return Position{}, &apperr.BadRequest{Detail: "bad cursor", Fields: apperr.Field("query:cursor", "is not a cursor this API returned")}
+		return Position{}, &apperr.BadFilter{Detail: "bad cursor", Filters: apperr.Filter("cursor", "is not a cursor this API returned")}
 	}
 	if p.Filters != filters {
-		return Position{}, &apperr.BadRequest{Detail: "bad cursor",
-			Fields: apperr.Field("query:cursor", "was issued for other filters: repeat the filters of the page it came from")}
+		return Position{}, &apperr.BadFilter{Detail: "bad cursor",
+			Filters: apperr.Filter("cursor", "was issued for other filters: repeat the filters of the page it came from")}
 	}
 	return p, nil
 }

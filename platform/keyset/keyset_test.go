@@ -31,10 +31,10 @@ func TestCursors(t *testing.T) {
 		"that is not base64":   {"!!!", ""},
 		"of an empty position": {keyset.Encode(time.Time{}, uuid.Nil, ""), ""},
 	} {
-		t.Run("a cursor "+name+" is a 400 on query:cursor", func(t *testing.T) {
+		t.Run("a cursor "+name+" is a bad filter named cursor", func(t *testing.T) {
 			_, err := keyset.Decode(c.cursor, c.filters)
-			var bad *apperr.BadRequest
-			if !errors.As(err, &bad) || bad.Fields[0].Field != "query:cursor" {
+			var bad *apperr.BadFilter
+			if !errors.As(err, &bad) || bad.Filters[0].Field != "cursor" {
 				t.Errorf("err %v", err)
 			}
 		})

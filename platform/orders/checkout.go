@@ -181,7 +181,7 @@ func (s *Service) place(ctx context.Context, tx pgx.Tx, req CheckoutRequest, c c
 		return placed{}, err
 	}
 	if len(fields) > 0 {
-		return placed{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: fields}
+		return placed{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: apperr.FromTypes(fields)}
 	}
 	var evidence json.RawMessage
 	m, err := producttypes.EvidenceOf(ctx, c.typ, producttypes.EvidenceInput{Config: c.product.Config, Data: c.data,
@@ -261,7 +261,7 @@ func (s *Service) validateData(ctx context.Context, product catalog.Product, typ
 		return nil, nil, err
 	}
 	if fields := schema.Validate(obj, "/custom_data"); len(fields) > 0 {
-		return nil, fields, nil
+		return nil, apperr.FromTypes(fields), nil
 	}
 	return obj, nil, nil
 }

@@ -23,7 +23,8 @@ import (
 )
 
 // FuzzDecodeCursor decodes arbitrary cursors. Nothing panics; a cursor
-// that does not decode is the listing's 400 on query:cursor; one that does
+// that does not decode is the listing's bad filter "cursor" (a 400 on
+// query:cursor); one that does
 // names a position whose own cursor decodes to the same position and
 // encodes to the same string again.
 func FuzzDecodeCursor(f *testing.F) {
@@ -31,9 +32,9 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := Filter{}.decodeCursor(s)
 		if err != nil {
-			var bad *apperr.BadRequest
-			if !errors.As(err, &bad) || len(bad.Fields) != 1 || bad.Fields[0].Field != "query:cursor" {
-				t.Fatalf("decodeCursor(%q) = %v, want a bad request on query:cursor", s, err)
+			var bad *apperr.BadFilter
+			if !errors.As(err, &bad) || len(bad.Filters) != 1 || bad.Filters[0].Field != "cursor" {
+				t.Fatalf("decodeCursor(%q) = %v, want a bad filter named cursor", s, err)
 			}
 			if c != (cursor{}) {
 				t.Errorf("a refused cursor gave the position %+v", c)
@@ -163,13 +164,13 @@ func fuzzImportRow(s *Service, products map[uuid.UUID]catalog.Product, get func(
 	if len(fields) > 0 {
 		return nil, &apperr.Invalid{Fields: fields}
 	}
-	fields, _, err = producttypes.CheckRulesOf(context.Background(), typ, producttypes.RuleInput{TenantID: uuid.Nil.String(),
+	ruleFields, _, err := producttypes.CheckRulesOf(context.Background(), typ, producttypes.RuleInput{TenantID: uuid.Nil.String(),
 		ProductID: product.ID.String(), PlayerID: ids.New().String(), Config: product.Config, Data: data})
 	if err != nil {
 		return nil, err
 	}
-	if len(fields) > 0 {
-		return nil, &apperr.Invalid{Fields: fields}
+	if len(ruleFields) > 0 {
+		return nil, &apperr.Invalid{Fields: apperr.FromTypes(ruleFields)}
 	}
 	if o.CustomData, err = json.Marshal(data); err != nil {
 		return nil, err

@@ -22,17 +22,25 @@ import (
 const (
 	idempotencyTTL = 24 * time.Hour
 	abandonAfter   = 2 * time.Minute
-	maxKeyLength   = 255
-	claimAttempts  = 3
+	// MaxKeyLength bounds an Idempotency-Key.
+	MaxKeyLength  = 255
+	claimAttempts = 3
+)
+
+// The idempotency key's errors; the API names the header.
+var (
+	// ErrKeyTooLong: the key is longer than MaxKeyLength.
+	ErrKeyTooLong = fmt.Errorf("orders: the idempotency key is longer than %d characters", MaxKeyLength)
+	// ErrKeyReused: the key was used with another request body.
+	ErrKeyReused = errors.New("orders: the idempotency key was used with another request body")
 )
 
 // withIdempotency runs a checkout under the request's Idempotency-Key: the
 // first request claims the key, a concurrent one gets a Conflict, a later one
 // with the same body gets the same order again, with another body a 422.
 func (s *Service) withIdempotency(ctx context.Context, req CheckoutRequest) (CheckoutResult, error) {
-	if len(req.IdempotencyKey) > maxKeyLength {
-		return CheckoutResult{}, &apperr.BadRequest{Detail: "bad Idempotency-Key",
-			Fields: apperr.Field("header:Idempotency-Key", fmt.Sprintf("must be at most %d characters", maxKeyLength))}
+	if len(req.IdempotencyKey) > MaxKeyLength {
+		return CheckoutResult{}, ErrKeyTooLong
 	}
 	replay, claimedAt, err := s.claimKey(ctx, req, requestHash(req.Input))
 	if err != nil || replay != nil {
@@ -77,8 +85,7 @@ func (s *Service) claimKey(ctx context.Context, req CheckoutRequest, hash []byte
 				WHERE tenant_id = $1 AND key = $2 RETURNING created_at`, req.TenantID, req.IdempotencyKey, hash).Scan(&claimedAt)
 		}
 		if string(held.hash) != string(hash) {
-			return &apperr.Invalid{Detail: "the Idempotency-Key was used with another request body",
-				Fields: apperr.Field("header:Idempotency-Key", "was used with another request body")}
+			return ErrKeyReused
 		}
 		if held.orderID == nil {
 			return &apperr.Conflict{Detail: "a request with this Idempotency-Key is still being processed"}

@@ -65,13 +65,13 @@ func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 	if len(fields) > 0 {
 		return nil, nil, &apperr.Invalid{Fields: fields}
 	}
-	fields, claims, err := producttypes.CheckRulesOf(ctx, typ, producttypes.RuleInput{TenantID: tenantID.String(),
+	ruleFields, claims, err := producttypes.CheckRulesOf(ctx, typ, producttypes.RuleInput{TenantID: tenantID.String(),
 		ProductID: product.ID.String(), PlayerID: o.PlayerID.String(), Config: product.Config, Data: data})
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(fields) > 0 {
-		return nil, nil, &apperr.Invalid{Fields: fields}
+	if len(ruleFields) > 0 {
+		return nil, nil, &apperr.Invalid{Fields: apperr.FromTypes(ruleFields)}
 	}
 	if o.CustomData, err = json.Marshal(data); err != nil {
 		return nil, nil, fmt.Errorf("encode custom data: %w", err)

@@ -42,6 +42,9 @@ var (
 	ErrBadSignature = errors.New("webhooks: invalid signature")
 	// ErrBadPayload: the signed body is not a Stripe event.
 	ErrBadPayload = errors.New("webhooks: invalid event payload")
+	// ErrNotProcessed: a verified event could not be processed now (the
+	// database, the league's settings); Stripe should deliver it again.
+	ErrNotProcessed = errors.New("webhooks: event not processed; retry")
 )
 
 // Tolerance is how old a signature's timestamp may be (Stripe's default).
@@ -72,7 +75,7 @@ func NewHandler(d *db.DB, p *payments.Service, log *slog.Logger) *Handler {
 func (h *Handler) Tenant(ctx context.Context, tenantID uuid.UUID, payload []byte, signature string) (Result, error) {
 	acct, err := h.payments.Account(ctx, tenantID)
 	if err != nil && !errors.Is(err, payments.ErrNotConfigured) {
-		return Result{TenantID: tenantID, Outcome: OutcomeError}, err
+		return Result{TenantID: tenantID, Outcome: OutcomeError}, fmt.Errorf("%w: %w", ErrNotProcessed, err)
 	}
 	event, err := verify(payload, signature, acct.WebhookSecret)
 	if errors.Is(err, ErrBadSignature) {
@@ -103,7 +106,7 @@ func (h *Handler) Platform(ctx context.Context, payload []byte, signature string
 	tenantID, ok, err := h.payments.TenantForAccount(ctx, event.Account)
 	if err != nil {
 		res.Outcome = OutcomeError
-		return res, err
+		return res, fmt.Errorf("%w: %w", ErrNotProcessed, err)
 	}
 	if !ok {
 		h.log.Warn("webhook for an unknown Connect account", "account", event.Account, "event_id", event.ID)
@@ -171,7 +174,7 @@ func (h *Handler) process(ctx context.Context, tenantID uuid.UUID, event stripe.
 	})
 	if err != nil {
 		res.Outcome = OutcomeError
-		return res, fmt.Errorf("process event %s: %w", event.ID, err)
+		return res, fmt.Errorf("%w: event %s: %w", ErrNotProcessed, event.ID, err)
 	}
 	if res.Outcome == orders.OutcomeIgnored || res.Outcome == orders.OutcomeAmountMismatch {
 		h.log.Warn("webhook event not applied", "tenant_id", tenantID, "event_id", event.ID, "type", event.Type, "outcome", res.Outcome)

@@ -1,4 +1,4 @@
-package tenants
+package api
 
 import (
 	"errors"
@@ -6,13 +6,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/tenants"
 )
 
-const localsKey = "tenants.tenant"
+const tenantKey = "tenant"
 
-// Resolve is Fiber middleware that loads the tenant named by the {tenant}
+// resolveTenant is middleware that loads the tenant named by the {tenant}
 // path parameter (404 when unknown or malformed) for the handlers after it.
-func Resolve(s *Store) fiber.Handler {
+func resolveTenant(s *tenants.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		t, err := s.BySlug(c.UserContext(), c.Params("tenant"))
 		if errors.Is(err, apperr.ErrNotFound) {
@@ -21,13 +22,13 @@ func Resolve(s *Store) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		c.Locals(localsKey, t)
+		c.Locals(tenantKey, t)
 		return c.Next()
 	}
 }
 
-// From returns the tenant Resolve loaded for this request.
-func From(c *fiber.Ctx) Tenant {
-	t, _ := c.Locals(localsKey).(Tenant)
+// tenantOf returns the tenant resolveTenant loaded for this request.
+func tenantOf(c *fiber.Ctx) tenants.Tenant {
+	t, _ := c.Locals(tenantKey).(tenants.Tenant)
 	return t
 }
