@@ -6,7 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/apperr"
-	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/checkout"
 )
 
 // maxIdempotencyKey is the longest Idempotency-Key taken.
@@ -18,12 +18,12 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 		return &apperr.BadRequest{Detail: "bad Idempotency-Key", Fields: apperr.Field("header:Idempotency-Key",
 			fmt.Sprintf("must be 1 to %d printable ASCII characters (no spaces)", maxIdempotencyKey))}
 	}
-	var in orders.CheckoutInput
+	var in checkout.Input
 	if err := decode(c, &in); err != nil {
 		return err
 	}
 	t := tenantOf(c)
-	res, err := s.deps.Orders.Checkout(c.UserContext(), orders.CheckoutRequest{
+	res, err := s.deps.Checkout.Checkout(c.UserContext(), checkout.Request{
 		TenantID:       t.ID,
 		TenantSlug:     t.Slug,
 		OriginAllowed:  t.OriginAllowed,

@@ -11,10 +11,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/jsonlimit"
-	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
+	"github.com/leaguepay/checkout/platform/settlement"
 	"github.com/leaguepay/checkout/tenants"
 )
 
@@ -44,8 +45,8 @@ var bodyTypes = []struct {
 	route  string
 	decode func(*fiber.Ctx) error
 }{
-	{"POST /checkout", decodeInto[orders.CheckoutInput]},
-	{"POST /admin/orders/{id}/refund", decodeInto[orders.RefundInput]},
+	{"POST /checkout", decodeInto[checkout.Input]},
+	{"POST /admin/orders/{id}/refund", decodeInto[settlement.RefundInput]},
 	{"POST /admin/products", decodeInto[catalog.Input]},
 	{"PATCH /admin/products/{id}", decodeInto[catalog.Patch]},
 	{"POST /admin/customers", decodeInto[customers.Input]},

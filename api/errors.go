@@ -8,12 +8,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/platform/secrets"
-	"github.com/leaguepay/checkout/platform/webhooks"
+	"github.com/leaguepay/checkout/platform/settlement"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -46,13 +47,13 @@ func problemFor(err error) Problem {
 		missing  *apperr.Missing
 	)
 	switch {
-	case errors.Is(err, webhooks.ErrBadSignature):
+	case errors.Is(err, settlement.ErrBadSignature):
 		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: err.Error(),
 			Errors: apperr.Field("header:Stripe-Signature", "does not verify this body")}
-	case errors.Is(err, webhooks.ErrBadPayload):
+	case errors.Is(err, settlement.ErrBadPayload):
 		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: err.Error(),
 			Errors: apperr.Field("/", "is not a Stripe event")}
-	case errors.Is(err, webhooks.ErrNotProcessed):
+	case errors.Is(err, settlement.ErrNotProcessed):
 		return Problem{Type: "/problems/unavailable", Title: "Service unavailable", Status: 503,
 			Detail: "the event could not be processed now; retry"}
 	case errors.As(err, &filter):
@@ -61,10 +62,10 @@ func problemFor(err error) Problem {
 			fields[i] = apperr.FieldError{Field: "query:" + f.Field, Message: f.Message}
 		}
 		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: filter.Detail, Errors: fields}
-	case errors.Is(err, orders.ErrKeyTooLong):
+	case errors.Is(err, checkout.ErrKeyTooLong):
 		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: "bad Idempotency-Key",
-			Errors: apperr.Field("header:Idempotency-Key", fmt.Sprintf("must be at most %d characters", orders.MaxKeyLength))}
-	case errors.Is(err, orders.ErrKeyReused):
+			Errors: apperr.Field("header:Idempotency-Key", fmt.Sprintf("must be at most %d characters", checkout.MaxKeyLength))}
+	case errors.Is(err, checkout.ErrKeyReused):
 		return Problem{Type: "/problems/validation", Title: "Validation failed", Status: 422,
 			Detail: "the Idempotency-Key was used with another request body",
 			Errors: apperr.Field("header:Idempotency-Key", "was used with another request body")}

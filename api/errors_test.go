@@ -14,12 +14,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/platform/secrets"
-	"github.com/leaguepay/checkout/platform/webhooks"
+	"github.com/leaguepay/checkout/platform/settlement"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -42,15 +43,15 @@ var mappedErrors = map[string]struct {
 	"apperr.Conflict":                 {&apperr.Conflict{Detail: "x"}, 409},
 	"apperr.Denied":                   {&apperr.Denied{Detail: "x"}, 403},
 	"apperr.Missing":                  {&apperr.Missing{Detail: "x"}, 404},
-	"orders.ErrKeyTooLong":            {orders.ErrKeyTooLong, 400},
-	"orders.ErrKeyReused":             {orders.ErrKeyReused, 422},
+	"checkout.ErrKeyTooLong":          {checkout.ErrKeyTooLong, 400},
+	"checkout.ErrKeyReused":           {checkout.ErrKeyReused, 422},
 	"orders.ErrTransition":            {orders.ErrTransition, 409},
 	"payments.ErrNotConfigured":       {payments.ErrNotConfigured, 503},
 	"payments.ErrProvider":            {payments.ErrProvider, 502},
 	"payments.ErrRefused":             {payments.ErrRefused, 502},
-	"webhooks.ErrBadSignature":        {webhooks.ErrBadSignature, 400},
-	"webhooks.ErrBadPayload":          {webhooks.ErrBadPayload, 400},
-	"webhooks.ErrNotProcessed":        {webhooks.ErrNotProcessed, 503},
+	"settlement.ErrBadSignature":      {settlement.ErrBadSignature, 400},
+	"settlement.ErrBadPayload":        {settlement.ErrBadPayload, 400},
+	"settlement.ErrNotProcessed":      {settlement.ErrNotProcessed, 503},
 	"db.ErrUnavailable":               {db.ErrUnavailable, 503},
 	"ids.ErrMalformed":                {ids.ErrMalformed, 404},
 	"secrets.ErrNoKey":                {secrets.ErrNoKey, 503},
@@ -66,7 +67,7 @@ var mappedErrors = map[string]struct {
 // unmappedErrors never reach a response, and why.
 var unmappedErrors = map[string]string{
 	"db.ErrPrivilegedRole":            "checked once by checkout serve at start-up, before it listens",
-	"orders.errProductChanged":        "retried inside the checkout, then turned into an apperr.Conflict",
+	"orders.ErrProductChanged":        "retried inside the checkout, then turned into an apperr.Conflict",
 	"leaguehooks.errForbiddenAddress": "a delivery's dial refusal, written to the deliveries log",
 	"jsonlimit.Violation":             "returned by Check (not as an error); decode turns it into an apperr.BadRequest naming the field",
 }
@@ -110,7 +111,7 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		if len(p.Errors) != 1 || p.Errors[0].Field != "query:cursor" {
 			t.Errorf("a bad filter becomes %+v, want the field query:cursor", p.Errors)
 		}
-		p = problemFor(orders.ErrKeyReused)
+		p = problemFor(checkout.ErrKeyReused)
 		if len(p.Errors) != 1 || p.Errors[0].Field != "header:Idempotency-Key" {
 			t.Errorf("a reused key becomes %+v, want the field header:Idempotency-Key", p.Errors)
 		}

@@ -61,7 +61,7 @@ func (e *env) isoTenant() isoTenant {
 // id: a pending order without a Checkout Session, as legacy imports make.
 func (e *env) isoPendingOrder(l league, productID string) string {
 	e.t.Helper()
-	svc := apptest.Wire(e.t, apptest.Config(stripemock.URL(e.t)), app.Options{}).Orders
+	svc := apptest.Wire(e.t, apptest.Config(stripemock.URL(e.t)), app.Options{}).OrderIO
 	ref := fmt.Sprintf("iso-%08x", rand.Uint32())
 	in := "legacy_id,customer_email,player_first_name,player_last_name,product_id,status\n" +
 		ref + "," + ref + "@example.com,Pat,Doe," + productID + ",pending\n"

@@ -20,9 +20,11 @@ import (
 	"github.com/leaguepay/checkout/api"
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
+	"github.com/leaguepay/checkout/platform/settlement"
 	"github.com/leaguepay/checkout/tenants"
 )
 
@@ -229,9 +231,9 @@ var schemaTypes = map[string]reflect.Type{
 	"Order":               reflect.TypeFor[orders.Order](),
 	"OrderEvent":          reflect.TypeFor[orders.Event](),
 	"OrderPage":           reflect.TypeFor[orders.Page](),
-	"CheckoutInput":       reflect.TypeFor[orders.CheckoutInput](),
-	"CheckoutResult":      reflect.TypeFor[orders.CheckoutResult](),
-	"RefundInput":         reflect.TypeFor[orders.RefundInput](),
+	"CheckoutInput":       reflect.TypeFor[checkout.Input](),
+	"CheckoutResult":      reflect.TypeFor[checkout.Result](),
+	"RefundInput":         reflect.TypeFor[settlement.RefundInput](),
 	"StripeSettingsInput": reflect.TypeFor[payments.SettingsInput](),
 	"StripeSettings":      reflect.TypeFor[payments.SettingsView](),
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/settlement"
 )
 
 // exportTimeout bounds one CSV export.
@@ -80,7 +81,7 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.deps.Orders.Cancel(c.UserContext(), tenantOf(c).ID, id, actor(c))
+	o, err := s.deps.Settlement.Cancel(c.UserContext(), tenantOf(c).ID, id, actor(c))
 	if err != nil {
 		return err
 	}
@@ -128,7 +129,7 @@ func (s *Server) exportOrders(c *fiber.Ctx) error {
 		defer cancel()
 		end, _ := ctx.Deadline()
 		out := &exportWriter{ctx: ctx, w: w, conn: conn, idle: idle, end: end}
-		if err := s.deps.Orders.Export(ctx, tenantID, f, out); err != nil {
+		if err := s.deps.OrderIO.Export(ctx, tenantID, f, out); err != nil {
 			s.deps.Log.Error("order export failed", "tenant_id", tenantID, "err", err)
 			// Closing the connection is the one sure way to make the client
 			// see a broken download: fasthttp cannot end this response (the
@@ -200,7 +201,7 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in orders.RefundInput
+	var in settlement.RefundInput
 	if body, err := requestBody(c); err != nil {
 		return err
 	} else if len(body) > 0 {
@@ -208,7 +209,7 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	o, err := s.deps.Orders.Refund(c.UserContext(), tenantOf(c).ID, id, in, actor(c))
+	o, err := s.deps.Settlement.Refund(c.UserContext(), tenantOf(c).ID, id, in, actor(c))
 	if err != nil {
 		return err
 	}

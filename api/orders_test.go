@@ -12,18 +12,17 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/orderio"
 )
 
-// newEnvWithOrders is newEnv that also hands out the order service, for
+// newEnvWithOrders is newEnv that also hands out the order importer, for
 // orders the HTTP API does not make: legacy orders with a chosen status and
 // creation time, made with the legacy importer (what `checkout import
 // orders` runs).
-func newEnvWithOrders(t *testing.T) (*env, *orders.Service) {
+func newEnvWithOrders(t *testing.T) (*env, *orderio.Service) {
 	t.Helper()
 	a := buildFull(t, nil)
-	return &env{t: t, app: a.HTTP}, a.Orders
+	return &env{t: t, app: a.HTTP}, a.OrderIO
 }
 
 // legacyRow is one row of a legacy order import.
@@ -34,7 +33,7 @@ type legacyRow struct {
 
 // importLegacy imports rows with the order service, fails the test on any
 // bad row, and returns the new orders' ids in row order.
-func (e *env) importLegacy(svc *orders.Service, l league, rows ...legacyRow) []string {
+func (e *env) importLegacy(svc *orderio.Service, l league, rows ...legacyRow) []string {
 	e.t.Helper()
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)

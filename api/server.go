@@ -16,13 +16,15 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/leaguehooks"
 	"github.com/leaguepay/checkout/platform/metrics"
+	"github.com/leaguepay/checkout/platform/orderio"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/webhooks"
+	"github.com/leaguepay/checkout/platform/settlement"
 	"github.com/leaguepay/checkout/producttypes"
 	"github.com/leaguepay/checkout/tenants"
 )
@@ -34,9 +36,14 @@ type Deps struct {
 	Tenants   *tenants.Store
 	Catalog   *catalog.Service
 	Customers *customers.Store
-	Orders    *orders.Service
-	Payments  *payments.Service
-	Webhooks  *webhooks.Handler
+	Orders    *orders.Store
+	// Checkout places orders; Settlement cancels and refunds them; OrderIO
+	// exports them.
+	Checkout   *checkout.Service
+	Settlement *settlement.Service
+	OrderIO    *orderio.Service
+	Payments   *payments.Service
+	Webhooks   *settlement.Webhooks
 	// LeagueHooks keeps the leagues' webhook endpoints.
 	LeagueHooks *leaguehooks.Service
 	Metrics     *metrics.Metrics

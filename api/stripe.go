@@ -7,7 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/leaguepay/checkout/platform/payments"
-	"github.com/leaguepay/checkout/platform/webhooks"
+	"github.com/leaguepay/checkout/platform/settlement"
 )
 
 func (s *Server) getStripe(c *fiber.Ctx) error {
@@ -60,14 +60,14 @@ func rawBody(c *fiber.Ctx) []byte {
 
 // countWebhook counts a delivery under a tenant label that names an existing
 // tenant (or "unknown"), never a value taken from the request.
-func (s *Server) countWebhook(tenant string, res webhooks.Result, start time.Time) {
+func (s *Server) countWebhook(tenant string, res settlement.Result, start time.Time) {
 	s.deps.Metrics.Webhook(tenant, res.Type, string(res.Outcome), time.Since(start))
 }
 
 // webhookReply answers Stripe: 200 for processed, duplicate and ignored
 // events; an error goes to the one mapping (problemFor): 400 for a bad
 // signature or body, 503 for an event not processed now (Stripe retries).
-func webhookReply(c *fiber.Ctx, res webhooks.Result, err error) error {
+func webhookReply(c *fiber.Ctx, res settlement.Result, err error) error {
 	if err != nil {
 		return err
 	}

@@ -22,17 +22,19 @@ import (
 
 	"github.com/leaguepay/checkout/api"
 	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/jobs"
 	"github.com/leaguepay/checkout/platform/leaguehooks"
 	"github.com/leaguepay/checkout/platform/metrics"
+	"github.com/leaguepay/checkout/platform/orderio"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/outbox"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/platform/secrets"
-	"github.com/leaguepay/checkout/platform/webhooks"
+	"github.com/leaguepay/checkout/platform/settlement"
 	"github.com/leaguepay/checkout/producttypes"
 	"github.com/leaguepay/checkout/tenants"
 )
@@ -65,9 +67,14 @@ type App struct {
 	Tenants   *tenants.Store
 	Catalog   *catalog.Service
 	Customers *customers.Store
-	Orders    *orders.Service
-	Payments  *payments.Service
-	Webhooks  *webhooks.Handler
+	Orders    *orders.Store
+	// Checkout places orders, Settlement settles them (cancels, refunds,
+	// the reconciler, paid hooks), OrderIO imports and exports them.
+	Checkout   *checkout.Service
+	Settlement *settlement.Service
+	OrderIO    *orderio.Service
+	Payments   *payments.Service
+	Webhooks   *settlement.Webhooks
 	// LeagueHooks delivers events to the leagues' endpoints.
 	LeagueHooks *leaguehooks.Service
 	Metrics     *metrics.Metrics
@@ -124,33 +131,39 @@ func (a *App) wire(o Options) error {
 		PublicURL: cfg.PublicURL})
 	a.Catalog = catalog.NewService(a.DB, a.Registry)
 	a.Customers = customers.NewStore(a.DB)
-	a.Orders = orders.NewService(a.DB, a.Catalog, a.Payments, a.Metrics, a.Log)
-	a.Webhooks = webhooks.NewHandler(a.DB, a.Payments, a.Log)
+	a.Orders = orders.NewStore(a.DB)
+	a.Checkout = checkout.NewService(a.DB, a.Catalog, a.Payments, a.Log)
+	a.Settlement = settlement.NewService(a.DB, a.Catalog, a.Orders, a.Payments, a.Metrics, a.Log)
+	a.OrderIO = orderio.NewService(a.DB, a.Catalog, a.Checkout)
+	a.Webhooks = settlement.NewWebhooks(a.DB, a.Payments, a.Log)
 	a.LeagueHooks = leaguehooks.NewService(a.DB, box, leaguehooks.Guard{AllowLoopback: cfg.WebhooksAllowLoopback},
 		cfg.WebhooksRetryBase, a.Log)
 
 	// After a commit: the outbox's dispatcher hands each committed change
 	// to the paid hooks and the league's endpoints (as jobs of their own)
 	// and to the metrics.
-	paidHooks := a.Orders.PaidHooks()
+	paidHooks := a.Settlement.PaidHooks()
 	deliverer := a.LeagueHooks.Deliverer()
-	reconciler := a.Orders.Reconciler()
+	reconciler := a.Settlement.Reconciler()
+	purger := a.Checkout.Purger()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, outbox.NewDispatcher(a.DB, a.Log, []outbox.Follower{paidHooks, deliverer},
 		[]outbox.Observer{orders.EventObserver(a.Metrics)}))
 	river.AddWorker(workers, paidHooks)
 	river.AddWorker(workers, deliverer)
 	river.AddWorker(workers, reconciler)
+	river.AddWorker(workers, purger)
 	every := o.ReconcileEvery
 	if every <= 0 {
 		every = time.Minute
 	}
-	if a.Jobs, err = jobs.New(a.DB.Pool, workers, []*river.PeriodicJob{reconciler.PeriodicJob(every)}, a.Log, o.Jobs); err != nil {
+	if a.Jobs, err = jobs.New(a.DB.Pool, workers, []*river.PeriodicJob{reconciler.PeriodicJob(every),
+		purger.PeriodicJob(time.Hour)}, a.Log, o.Jobs); err != nil {
 		return err
 	}
 
 	a.HTTP = api.New(api.Deps{DB: a.DB, Registry: a.Registry, Tenants: a.Tenants, Catalog: a.Catalog,
-		Customers: a.Customers, Orders: a.Orders, Payments: a.Payments, Webhooks: a.Webhooks, LeagueHooks: a.LeagueHooks,
+		Customers: a.Customers, Orders: a.Orders, Checkout: a.Checkout, Settlement: a.Settlement, OrderIO: a.OrderIO, Payments: a.Payments, Webhooks: a.Webhooks, LeagueHooks: a.LeagueHooks,
 		Metrics: a.Metrics, ServeMetrics: cfg.MetricsAddr == "", Draining: &a.draining,
 		Log: a.Log, PlatformToken: cfg.PlatformToken, BuyerRateLimit: cfg.BuyerRateLimit,
 		TrustedProxies: cfg.TrustedProxies, BodyBudget: cfg.BodyBudget, BodyTimeout: cfg.BodyTimeout})

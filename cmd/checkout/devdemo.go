@@ -13,6 +13,7 @@ import (
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/settlement"
 	"github.com/leaguepay/checkout/tenants"
 )
 
@@ -69,10 +70,10 @@ func restartQuickStart(ctx context.Context, s *app.App, d demo, log io.Writer) e
 			if !o.Status.Live() || (o.StripeCheckoutSessionID != nil && !strings.HasPrefix(*o.StripeCheckoutSessionID, sandboxSession)) {
 				continue
 			}
-			_, err := s.Orders.Cancel(ctx, d.Tenant.ID, o.ID, devActor)
+			_, err := s.Settlement.Cancel(ctx, d.Tenant.ID, o.ID, devActor)
 			var conflict *apperr.Conflict
 			if errors.As(err, &conflict) { // paid in the sandbox: refund it
-				_, err = s.Orders.Refund(ctx, d.Tenant.ID, o.ID, orders.RefundInput{}, devActor)
+				_, err = s.Settlement.Refund(ctx, d.Tenant.ID, o.ID, settlement.RefundInput{}, devActor)
 			}
 			if err != nil {
 				fmt.Fprintf(log, "WARNING: cannot end the quick start's order %s of an earlier run, so its line answers 409: %v\n",

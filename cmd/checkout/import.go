@@ -29,7 +29,7 @@ func importCmd() *cobra.Command {
 					return err
 				}
 				defer f.Close()
-				sum, err := s.Orders.Import(cmd.Context(), t.ID, f, cmd.ErrOrStderr())
+				sum, err := s.OrderIO.Import(cmd.Context(), t.ID, f, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/leaguepay/checkout/internal/testkit/apptest"
 	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/leaguehooks"
 	"github.com/leaguepay/checkout/platform/orders"
@@ -122,8 +123,8 @@ func (l league) buy(t *testing.T) orders.Order {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := l.a.Orders.Checkout(ctx, orders.CheckoutRequest{TenantID: l.tenant.ID, TenantSlug: l.tenant.Slug,
-		OriginAllowed: l.tenant.OriginAllowed, Input: orders.CheckoutInput{RegistrationToken: c.RegistrationToken,
+	res, err := l.a.Checkout.Checkout(ctx, checkout.Request{TenantID: l.tenant.ID, TenantSlug: l.tenant.Slug,
+		OriginAllowed: l.tenant.OriginAllowed, Input: checkout.Input{RegistrationToken: c.RegistrationToken,
 			ProductID: l.product.ID.String()}})
 	if err != nil {
 		t.Fatal(err)

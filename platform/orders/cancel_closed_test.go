@@ -84,9 +84,9 @@ func TestCancelOfASessionStripeWillNotExpire(t *testing.T) {
 				states.states[*o.StripeCheckoutSessionID] = tc.state(o)
 			}
 			states.mu.Unlock()
-			got, err := svc.Cancel(e.ctx, e.tenant.ID, o.ID, "staff:admin")
+			got, err := svc.Settlement.Cancel(e.ctx, e.tenant.ID, o.ID, "staff:admin")
 			tc.check(t, err, got)
-			after, gerr := svc.Get(e.ctx, e.tenant.ID, o.ID)
+			after, gerr := svc.Orders.Get(e.ctx, e.tenant.ID, o.ID)
 			if gerr != nil {
 				t.Fatal(gerr)
 			}

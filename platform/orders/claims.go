@@ -12,9 +12,9 @@ import (
 	"github.com/leaguepay/checkout/producttypes"
 )
 
-// sortedClaims is claims in the one order every transaction takes them
+// SortedClaims is claims in the one order every transaction takes them
 // in, so two checkouts wanting the same values cannot deadlock.
-func sortedClaims(claims []producttypes.Claim) []producttypes.Claim {
+func SortedClaims(claims []producttypes.Claim) []producttypes.Claim {
 	sorted := append([]producttypes.Claim(nil), claims...)
 	sort.Slice(sorted, func(i, j int) bool {
 		if sorted[i].Scope != sorted[j].Scope {
@@ -25,26 +25,42 @@ func sortedClaims(claims []producttypes.Claim) []producttypes.Claim {
 	return sorted
 }
 
-// acquireClaims takes the order's claims inside its transaction. A value
+// claimCTE takes one claim ($1 tenant, $2 scope, $3 value, $4 holder, $5
+// field) for the order $6: the no-op update locks a row of the same holder
+// (so a release cannot delete it underneath) and returns nothing for
+// another holder's; the link to the order follows it in the same
+// statement.
+const claimCTE = `WITH c AS (
+		INSERT INTO claims (tenant_id, scope, value, holder, field) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (tenant_id, scope, value) DO UPDATE SET holder = EXCLUDED.holder
+		WHERE claims.holder = EXCLUDED.holder
+		RETURNING scope, value)
+	INSERT INTO order_claims (tenant_id, order_id, scope, value)
+	SELECT $1::uuid, $6::uuid, scope, value FROM c`
+
+// OneTripClaim is claimCTE for a pipelined batch: a value another holder
+// has makes it fail (a NULL into a NOT NULL column), and so does an order
+// the batch did not insert (its foreign key), which rolls back the batch's
+// implicit transaction and everything in it.
+const OneTripClaim = claimCTE + `
+	UNION ALL SELECT $1::uuid, $6::uuid, NULL::text, NULL::text WHERE NOT EXISTS (SELECT 1 FROM c)`
+
+// ClaimArgs are the arguments of claimCTE and OneTripClaim for claim c of
+// the order.
+func ClaimArgs(tenantID, orderID uuid.UUID, c producttypes.Claim) []any {
+	holder := c.Holder
+	if holder == "" {
+		holder = "order:" + orderID.String()
+	}
+	return []any{tenantID, c.Scope, c.Value, holder, c.Field, orderID}
+}
+
+// AcquireClaims takes the order's claims inside its transaction. A value
 // held by another holder is a Conflict naming the claim's field. Claims are
 // taken in a fixed order so two checkouts cannot deadlock on them.
-func acquireClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, claims []producttypes.Claim) error {
-	for _, c := range sortedClaims(claims) {
-		holder := c.Holder
-		if holder == "" {
-			holder = "order:" + orderID.String()
-		}
-		// The no-op update locks a row of the same holder (so a release
-		// cannot delete it underneath us) and returns nothing for another's;
-		// the link to the order is written in the same statement.
-		tag, err := tx.Exec(ctx, `WITH c AS (
-				INSERT INTO claims (tenant_id, scope, value, holder, field)
-				VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (tenant_id, scope, value) DO UPDATE SET holder = EXCLUDED.holder
-				WHERE claims.holder = EXCLUDED.holder
-				RETURNING scope, value)
-			INSERT INTO order_claims (tenant_id, order_id, scope, value)
-			SELECT $1, $6, scope, value FROM c ON CONFLICT DO NOTHING`, tenantID, c.Scope, c.Value, holder, c.Field, orderID)
+func AcquireClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, claims []producttypes.Claim) error {
+	for _, c := range SortedClaims(claims) {
+		tag, err := tx.Exec(ctx, claimCTE+` ON CONFLICT DO NOTHING`, ClaimArgs(tenantID, orderID, c)...)
 		if err != nil {
 			return fmt.Errorf("take claim: %w", err)
 		}
@@ -58,7 +74,7 @@ func acquireClaims(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, 
 // releaseClaims drops an order's claims once it stops being live; a value
 // stays claimed while another live order of the same holder still uses it.
 //
-// The claim rows are locked first, in the order acquireClaims takes them,
+// The claim rows are locked first, in the order AcquireClaims takes them,
 // and the orphan check runs as a later statement: under READ COMMITTED each
 // statement sees what committed before it started, so a concurrent checkout
 // of the same holder that linked the claim (and held its lock) is seen, and

@@ -37,7 +37,7 @@ func TestReleaseRacingTheSameHolder(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			_, cancelErr = e.orders.Cancel(e.ctx, e.tenant.ID, pending.ID, "test")
+			_, cancelErr = e.settling.Cancel(e.ctx, e.tenant.ID, pending.ID, "test")
 		}()
 		wg.Wait()
 		if checkoutErr != nil || cancelErr != nil {

@@ -58,7 +58,7 @@ func TestExportWritesOutsideTransactions(t *testing.T) {
 	e.fillOrders(p.ID, hh.ID, hh.Players[0].ID, n)
 
 	w := &poolWatchingWriter{pool: e.db.Pool}
-	if err := e.orders.Export(e.ctx, e.tenant.ID, orders.Filter{}, w); err != nil {
+	if err := e.io.Export(e.ctx, e.tenant.ID, orders.Filter{}, w); err != nil {
 		t.Fatalf("Export: %v", err)
 	}
 	records, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(w.buf.Bytes(), []byte("\ufeff")))).ReadAll()

@@ -5,12 +5,11 @@ import (
 	"testing"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/orders"
 )
 
 func TestFreeCheckoutsInOneRoundTrip(t *testing.T) {
-	orders.DebugFast(func(err error) { t.Logf("fast path left: %v", err) })
-	t.Cleanup(func() { orders.DebugFast(nil) })
 	e := newEnv(t)
 	numbered := e.product("jersey", "Free numbered jersey", 0, string(jerseyConfig("fast")))
 	optOut := e.product("jersey", "Opt-out", 0, `{"opt_out":true}`)
@@ -18,12 +17,12 @@ func TestFreeCheckoutsInOneRoundTrip(t *testing.T) {
 	solo, soloToken := e.household("solo@example.com", "Sol Doe")
 
 	t.Run("a named player's numbered jersey is placed in one round trip, with its claim", func(t *testing.T) {
-		before := orders.FastPlaced()
+		before := e.placing.OneRoundTrip()
 		res, err := e.checkout(token, numbered.ID, hh.Players[0].ID, jerseyData(12))
 		if err != nil || res.Order.Status != orders.StatusPaid || res.Order.PlayerName != "Ann Doe" || res.Order.ProductName != numbered.Name {
 			t.Fatalf("checkout: %+v, %v", res.Order, err)
 		}
-		if orders.FastPlaced() != before+1 {
+		if e.placing.OneRoundTrip() != before+1 {
 			t.Errorf("the checkout took the ordinary way")
 		}
 		got, err := e.orders.Get(e.ctx, e.tenant.ID, res.Order.ID)
@@ -69,13 +68,13 @@ func TestFreeCheckoutsInOneRoundTrip(t *testing.T) {
 		}
 	})
 	t.Run("a one-player household's opt-out without a player is placed in one round trip", func(t *testing.T) {
-		before := orders.FastPlaced()
-		res, err := e.orders.Checkout(e.ctx, orders.CheckoutRequest{TenantID: e.tenant.ID, OriginAllowed: e.tenant.OriginAllowed,
-			Input: orders.CheckoutInput{RegistrationToken: soloToken, ProductID: optOut.ID.String()}})
+		before := e.placing.OneRoundTrip()
+		res, err := e.placing.Checkout(e.ctx, checkout.Request{TenantID: e.tenant.ID, OriginAllowed: e.tenant.OriginAllowed,
+			Input: checkout.Input{RegistrationToken: soloToken, ProductID: optOut.ID.String()}})
 		if err != nil || res.Order.PlayerID != solo.Players[0].ID {
 			t.Fatalf("checkout: %+v, %v", res.Order, err)
 		}
-		if orders.FastPlaced() != before+1 {
+		if e.placing.OneRoundTrip() != before+1 {
 			t.Errorf("the checkout took the ordinary way")
 		}
 	})

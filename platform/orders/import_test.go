@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leaguepay/checkout/platform/orderio"
 	"github.com/leaguepay/checkout/platform/orders"
 )
 
@@ -86,7 +87,7 @@ func TestImport(t *testing.T) {
 	got := byLine(t, report)
 
 	t.Run("the summary counts the good rows as imported and the bad rows as failed", func(t *testing.T) {
-		want := orders.ImportSummary{Imported: 4, Skipped: 0, Failed: len(wantReport)}
+		want := orderio.ImportSummary{Imported: 4, Skipped: 0, Failed: len(wantReport)}
 		if sum != want {
 			t.Errorf("summary = %+v, want %+v", sum, want)
 		}
@@ -216,7 +217,7 @@ func TestImport(t *testing.T) {
 
 	t.Run("running the same file again imports nothing, skips the imported rows and reports the bad ones again", func(t *testing.T) {
 		sum, again := e.importCSV(csv)
-		want := orders.ImportSummary{Imported: 0, Skipped: 4, Failed: len(wantReport)}
+		want := orderio.ImportSummary{Imported: 0, Skipped: 4, Failed: len(wantReport)}
 		if sum != want {
 			t.Errorf("summary = %+v, want %+v", sum, want)
 		}
@@ -264,23 +265,23 @@ func TestImportHeader(t *testing.T) {
 		t.Run("a header without "+missing+" is refused naming the column", func(t *testing.T) {
 			cols := append(append([]string{}, full[:i]...), full[i+1:]...)
 			var report strings.Builder
-			sum, err := e.orders.Import(e.ctx, e.tenant.ID, strings.NewReader(strings.Join(cols, ",")+"\nx,y,z,w\n"), &report)
+			sum, err := e.io.Import(e.ctx, e.tenant.ID, strings.NewReader(strings.Join(cols, ",")+"\nx,y,z,w\n"), &report)
 			if err == nil || !strings.Contains(err.Error(), `"`+missing+`"`) {
 				t.Fatalf("Import = %v, want an error naming %q", err, missing)
 			}
-			if sum != (orders.ImportSummary{}) || report.Len() != 0 {
+			if sum != (orderio.ImportSummary{}) || report.Len() != 0 {
 				t.Errorf("summary %+v, report %q; want nothing done", sum, report.String())
 			}
 		})
 	}
 	t.Run("an empty file is refused", func(t *testing.T) {
-		if _, err := e.orders.Import(e.ctx, e.tenant.ID, strings.NewReader(""), &strings.Builder{}); err == nil {
+		if _, err := e.io.Import(e.ctx, e.tenant.ID, strings.NewReader(""), &strings.Builder{}); err == nil {
 			t.Fatal("Import of an empty file succeeded")
 		}
 	})
 	t.Run("a read error stops the import with an error instead of looping", func(t *testing.T) {
 		r := io.MultiReader(strings.NewReader(strings.Join(full, ",")+"\n"), iotest.ErrReader(errors.New("disk gone")))
-		_, err := e.orders.Import(e.ctx, e.tenant.ID, r, &strings.Builder{})
+		_, err := e.io.Import(e.ctx, e.tenant.ID, r, &strings.Builder{})
 		if err == nil || !strings.Contains(err.Error(), "disk gone") {
 			t.Fatalf("Import = %v, want the read error", err)
 		}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/orderio"
 )
 
 // Rows that PostgreSQL could not store, or the API could not render back,
@@ -36,7 +36,7 @@ func TestImportRefusesWhatTheDatabaseCannotHold(t *testing.T) {
 		csv.WriteString(c.row + "\n")
 	}
 	sum, report := e.importCSV(csv.String())
-	if sum != (orders.ImportSummary{Failed: len(cases)}) {
+	if sum != (orderio.ImportSummary{Failed: len(cases)}) {
 		t.Errorf("summary %+v, want %d failed; report:\n%s", sum, len(cases), strings.Join(report, "\n"))
 	}
 	got := byLine(t, report)

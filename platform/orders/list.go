@@ -107,7 +107,7 @@ func after(q sq.SelectBuilder, c cursor) sq.SelectBuilder {
 
 // List returns one page of the tenant's orders, newest first, with keyset
 // pagination on (created_at, id).
-func (s *Service) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page, error) {
+func (s *Store) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page, error) {
 	if f.Limit == 0 {
 		f.Limit = DefaultLimit
 	}
@@ -145,7 +145,7 @@ func (s *Service) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page,
 }
 
 // ForHousehold returns every order of one household, newest first.
-func (s *Service) ForHousehold(ctx context.Context, tenantID, customerID uuid.UUID) ([]Order, error) {
+func (s *Store) ForHousehold(ctx context.Context, tenantID, customerID uuid.UUID) ([]Order, error) {
 	var out []Order
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+orderCols+` FROM orders o

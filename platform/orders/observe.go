@@ -30,8 +30,8 @@ func EventObserver(o Observer) outbox.Observer { return eventObserver{o} }
 
 type eventObserver struct{ o Observer }
 
-// eventOrder is what an observer needs of an event's order.
-type eventOrder struct {
+// EventOrder is what the outbox's followers read of an order event's data.
+type EventOrder struct {
 	ID          uuid.UUID `json:"id"`
 	ProductType string    `json:"product_type"`
 	Status      Status    `json:"status"`
@@ -41,7 +41,7 @@ type eventOrder struct {
 
 func (e eventObserver) Observe(events []outbox.Event) {
 	for _, ev := range events {
-		var o eventOrder
+		var o EventOrder
 		if !isOrderEvent(ev.Type) || json.Unmarshal(ev.Data, &o) != nil {
 			continue
 		}

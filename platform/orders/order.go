@@ -1,7 +1,11 @@
-// Package orders is the order lifecycle: checkout (validation against the
-// product's buyer schema and type rules, duplicate refusal, idempotent
-// replay), the status state machine with its audit trail, the admin listing
-// with keyset pagination, and the streamed CSV export.
+// Package orders is the order store and its state machine: the order
+// model and statuses, the one transition function every status change goes
+// through (audit trail, claims released, outbox events written in the same
+// statement), the claims that keep values unique, the admin listing with
+// keyset pagination, and every write of its tables (orders, order_events,
+// claims, order_claims) that the packages placing, settling and importing
+// orders make. It knows nothing of HTTP, payments or product types beyond
+// their claims.
 package orders
 
 import (

@@ -18,9 +18,12 @@ import (
 	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/orderio"
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/settlement"
 	"github.com/leaguepay/checkout/tenants"
 )
 
@@ -36,7 +39,10 @@ type env struct {
 	tenant    tenants.Tenant
 	catalog   *catalog.Service
 	customers *customers.Store
-	orders    *orders.Service
+	orders    *orders.Store
+	placing   *checkout.Service
+	settling  *settlement.Service
+	io        *orderio.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -64,7 +70,8 @@ func envOf(t *testing.T, a *app.App) *env {
 	if err != nil {
 		t.Fatalf("create tenant: %v", err)
 	}
-	return &env{t: t, ctx: ctx, db: a.DB, app: a, tenant: ten, catalog: a.Catalog, customers: a.Customers, orders: a.Orders}
+	return &env{t: t, ctx: ctx, db: a.DB, app: a, tenant: ten, catalog: a.Catalog, customers: a.Customers, orders: a.Orders,
+		placing: a.Checkout, settling: a.Settlement, io: a.OrderIO}
 }
 
 // jerseyConfig offers sizes YS and YM and numbers 0-99 unique within scope.
@@ -99,18 +106,18 @@ func (e *env) household(email string, players ...string) (customers.Customer, st
 	return c.Customer, c.RegistrationToken
 }
 
-func (e *env) checkout(token string, productID, playerID uuid.UUID, data string) (orders.CheckoutResult, error) {
+func (e *env) checkout(token string, productID, playerID uuid.UUID, data string) (checkout.Result, error) {
 	pl := playerID.String()
-	return e.orders.Checkout(e.ctx, orders.CheckoutRequest{TenantID: e.tenant.ID,
-		OriginAllowed: e.tenant.OriginAllowed, Input: orders.CheckoutInput{RegistrationToken: token,
+	return e.placing.Checkout(e.ctx, checkout.Request{TenantID: e.tenant.ID,
+		OriginAllowed: e.tenant.OriginAllowed, Input: checkout.Input{RegistrationToken: token,
 			ProductID: productID.String(), PlayerID: &pl, CustomData: json.RawMessage(data)}})
 }
 
 // importCSV imports csv and returns the summary and the report's lines.
-func (e *env) importCSV(csv string) (orders.ImportSummary, []string) {
+func (e *env) importCSV(csv string) (orderio.ImportSummary, []string) {
 	e.t.Helper()
 	var report strings.Builder
-	sum, err := e.orders.Import(e.ctx, e.tenant.ID, strings.NewReader(csv), &report)
+	sum, err := e.io.Import(e.ctx, e.tenant.ID, strings.NewReader(csv), &report)
 	if err != nil {
 		e.t.Fatalf("Import: %v", err)
 	}
@@ -241,7 +248,7 @@ func TestConcurrentCheckouts(t *testing.T) {
 				}
 				var wg sync.WaitGroup
 				start := make(chan struct{})
-				results := make([]orders.CheckoutResult, 2)
+				results := make([]checkout.Result, 2)
 				errs := make([]error, 2)
 				for k := range 2 {
 					wg.Go(func() {
@@ -297,7 +304,7 @@ func TestClaimsFollowTheOrderLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("canceling a pending order records who did it and releases its number", func(t *testing.T) {
-		o, err := e.orders.Cancel(e.ctx, e.tenant.ID, imported.ID, "api-key:test")
+		o, err := e.settling.Cancel(e.ctx, e.tenant.ID, imported.ID, "api-key:test")
 		if err != nil {
 			t.Fatalf("Cancel: %v", err)
 		}
@@ -317,7 +324,7 @@ func TestClaimsFollowTheOrderLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("canceling an order that is not pending is a Conflict that changes nothing", func(t *testing.T) {
-		_, err := e.orders.Cancel(e.ctx, e.tenant.ID, imported.ID, "api-key:test")
+		_, err := e.settling.Cancel(e.ctx, e.tenant.ID, imported.ID, "api-key:test")
 		conflictOf(t, err)
 		o, err := e.orders.Get(e.ctx, e.tenant.ID, imported.ID)
 		if err != nil {
@@ -328,13 +335,13 @@ func TestClaimsFollowTheOrderLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("canceling an unknown order is not found", func(t *testing.T) {
-		if _, err := e.orders.Cancel(e.ctx, e.tenant.ID, uuid.New(), "x"); !errors.Is(err, apperr.ErrNotFound) {
+		if _, err := e.settling.Cancel(e.ctx, e.tenant.ID, uuid.New(), "x"); !errors.Is(err, apperr.ErrNotFound) {
 			t.Errorf("Cancel = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("another tenant cannot cancel the order", func(t *testing.T) {
 		stranger := newEnv(t)
-		if _, err := stranger.orders.Cancel(e.ctx, stranger.tenant.ID, imported.ID, "x"); !errors.Is(err, apperr.ErrNotFound) {
+		if _, err := stranger.settling.Cancel(e.ctx, stranger.tenant.ID, imported.ID, "x"); !errors.Is(err, apperr.ErrNotFound) {
 			t.Errorf("Cancel from another tenant = %v, want ErrNotFound", err)
 		}
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/leaguepay/checkout/internal/testkit/dbtest"
 	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
@@ -77,7 +78,7 @@ func TestPaidHookRunsWhoeverSettlesThePayment(t *testing.T) {
 	states := &sessionStates{Provider: payments.NewStripe(url),
 		states: map[string]func(payments.Session) (payments.Session, error){}}
 	a := apptest.New(t, apptest.Config(url), app.Options{Types: []producttypes.Type{hook}, Provider: states})
-	d, cat, pay, svc := a.DB, a.Catalog, a.Payments, a.Orders
+	d, cat, pay, svc := a.DB, a.Catalog, a.Payments, a
 	ten, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: "hook-" + uuid.NewString()[:8], Name: "Hooks"})
 	if err != nil {
 		t.Fatal(err)
@@ -97,8 +98,8 @@ func TestPaidHookRunsWhoeverSettlesThePayment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := svc.Checkout(ctx, orders.CheckoutRequest{TenantID: ten.ID, TenantSlug: ten.Slug, OriginAllowed: ten.OriginAllowed,
-			Input: orders.CheckoutInput{RegistrationToken: c.RegistrationToken, ProductID: p.ID.String()}})
+		res, err := svc.Checkout.Checkout(ctx, checkout.Request{TenantID: ten.ID, TenantSlug: ten.Slug, OriginAllowed: ten.OriginAllowed,
+			Input: checkout.Input{RegistrationToken: c.RegistrationToken, ProductID: p.ID.String()}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +126,7 @@ func TestPaidHookRunsWhoeverSettlesThePayment(t *testing.T) {
 		if _, err := admin.Exec(ctx, `UPDATE orders SET checkout_expires_at = now() - interval '1 hour' WHERE id = $1`, o.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Reconcile(ctx); err != nil {
+		if _, err := svc.Settlement.Reconcile(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if n := hook.settled(o.ID); n != 1 {

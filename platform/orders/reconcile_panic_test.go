@@ -14,6 +14,7 @@ import (
 	"github.com/leaguepay/checkout/internal/testkit/apptest"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
+	"github.com/leaguepay/checkout/platform/settlement"
 )
 
 // panickingProvider is a payment provider whose session lookups panic, as
@@ -39,9 +40,9 @@ func TestReconcilerSurvivesAPanic(t *testing.T) {
 
 	p := &panickingProvider{Provider: payments.NewStripe(e.stripeURL)}
 	a := apptest.New(t, apptest.Config(e.stripeURL), app.Options{Provider: p})
-	worker := a.Orders.Reconciler()
+	worker := a.Settlement.Reconciler()
 	for range 3 {
-		if err := worker.Work(e.ctx, &river.Job[orders.ReconcileArgs]{}); err != nil {
+		if err := worker.Work(e.ctx, &river.Job[settlement.ReconcileArgs]{}); err != nil {
 			t.Fatalf("a pass failed the job: %v", err)
 		}
 	}

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 
+	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 )
@@ -92,10 +94,10 @@ func TestReconcileSessionStates(t *testing.T) {
 			states.states[*o.StripeCheckoutSessionID] = tc.state(o)
 			states.mu.Unlock()
 			e.sql(`UPDATE orders SET checkout_expires_at = now() - interval '1 hour' WHERE id = $1`, o.ID)
-			if _, err := svc.Reconcile(e.ctx); err != nil {
+			if _, err := svc.Settlement.Reconcile(e.ctx); err != nil {
 				t.Fatalf("Reconcile: %v", err)
 			}
-			got, err := svc.Get(e.ctx, e.tenant.ID, o.ID)
+			got, err := svc.Orders.Get(e.ctx, e.tenant.ID, o.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,23 +126,28 @@ func TestReconcileSessionStates(t *testing.T) {
 		}
 		states.mu.Unlock()
 		e.sql(`UPDATE orders SET checkout_expires_at = now() - interval '1 hour' WHERE id = ANY($1)`, []uuid.UUID{stuck.ID, other.ID})
-		if _, err := svc.Reconcile(e.ctx); err != nil {
+		if _, err := svc.Settlement.Reconcile(e.ctx); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := svc.Get(e.ctx, e.tenant.ID, other.ID)
+		got, _ := svc.Orders.Get(e.ctx, e.tenant.ID, other.ID)
 		if got.Status == orders.StatusPending {
 			t.Errorf("the other order is still pending behind the stuck one")
 		}
 	})
 }
 
-func TestReconcilePurgesExpiredRetryRecords(t *testing.T) {
+// TestRetentionPurgesExpiredRetryRecords: the reconciler's pass purges old
+// webhook event ids, the checkout's purge job expired idempotency keys.
+func TestRetentionPurgesExpiredRetryRecords(t *testing.T) {
 	e := newPayingEnv(t)
 	e.sql(`INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at) VALUES
 		($1, 'old', '\x00', now() - interval '3 days'), ($1, 'fresh', '\x00', now() - interval '1 day')`, e.tenant.ID)
 	e.sql(`INSERT INTO webhook_events (tenant_id, event_id, type, outcome, received_at) VALUES
 		($1, 'evt_old', 't', 'processed', now() - interval '100 days'), ($1, 'evt_fresh', 't', 'processed', now() - interval '10 days')`, e.tenant.ID)
 	if _, err := e.replica().Reconcile(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Checkout.Purger().Work(e.ctx, &river.Job[checkout.PurgeArgs]{}); err != nil {
 		t.Fatal(err)
 	}
 	var keys, events []string

@@ -16,6 +16,7 @@ import (
 	"github.com/leaguepay/checkout/internal/testkit/stripemock"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
+	"github.com/leaguepay/checkout/platform/settlement"
 )
 
 // payingEnv is env whose order service sells priced products through
@@ -50,11 +51,13 @@ func (e *payingEnv) payments() *payments.Service { return e.app.Payments }
 
 // replica is another order service over the same database, as a second
 // replica of the service runs it.
-func (e *payingEnv) replica() *orders.Service { return e.withProvider(payments.NewStripe(e.stripeURL)) }
+func (e *payingEnv) replica() *settlement.Service {
+	return e.withProvider(payments.NewStripe(e.stripeURL)).Settlement
+}
 
 // withProvider is a replica paying through p.
-func (e *payingEnv) withProvider(p payments.Provider) *orders.Service {
-	return apptest.New(e.t, apptest.Config(e.stripeURL), app.Options{Provider: p}).Orders
+func (e *payingEnv) withProvider(p payments.Provider) *app.App {
+	return apptest.New(e.t, apptest.Config(e.stripeURL), app.Options{Provider: p})
 }
 
 // sql runs a statement as the database owner.
@@ -138,7 +141,7 @@ func TestReconcile(t *testing.T) {
 	t.Logf("stripe-mock's session fixture is status %q, payment_status %q: the stale order should end %s",
 		sess.Status, sess.PaymentStatus, wantStatus)
 
-	if _, err := e.orders.Reconcile(e.ctx); err != nil {
+	if _, err := e.settling.Reconcile(e.ctx); err != nil {
 		t.Fatalf("Reconcile: %v", err)
 	}
 
@@ -186,7 +189,7 @@ func TestReconcile(t *testing.T) {
 		for _, id := range []uuid.UUID{stale.ID, orphan.ID} {
 			before[id] = e.transitionsFromPending(id)
 		}
-		if _, err := e.orders.Reconcile(e.ctx); err != nil {
+		if _, err := e.settling.Reconcile(e.ctx); err != nil {
 			t.Fatal(err)
 		}
 		for id, n := range before {
@@ -209,7 +212,7 @@ func TestReconcileInSeveralReplicas(t *testing.T) {
 	e.sql(`UPDATE orders SET stripe_checkout_session_id = NULL, checkout_url = NULL, checkout_expires_at = NULL,
 		created_at = now() - interval '1 hour' WHERE id = ANY($1)`, ids[6:])
 
-	replicas := []*orders.Service{e.replica(), e.replica(), e.replica()}
+	replicas := []*settlement.Service{e.replica(), e.replica(), e.replica()}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	errs := make([]error, len(replicas))

@@ -4,49 +4,45 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
-	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/ids"
 )
 
-// Service runs the order lifecycle.
-type Service struct {
-	db       *db.DB
-	catalog  *catalog.Service
-	gateway  Gateway
-	panics   PanicCounter
-	log      *slog.Logger
-	purgedAt atomic.Int64 // unix nanoseconds of the last purge of retry records
+// Store reads orders: one, a tenant's listing, a household's.
+type Store struct {
+	db *db.DB
 }
 
-// NewService returns an order service selling priced products through
-// gateway and counting contained panics with panics.
-func NewService(d *db.DB, c *catalog.Service, gateway Gateway, panics PanicCounter, log *slog.Logger) *Service {
-	return &Service{db: d, catalog: c, gateway: gateway, panics: panics, log: log}
-}
-
-// panicked counts a contained panic.
-func (s *Service) panicked(where string) { s.panics.Panic(where) }
+// NewStore returns the order store.
+func NewStore(d *db.DB) *Store { return &Store{db: d} }
 
 // Get returns an order with its events, or apperr.ErrNotFound.
-func (s *Service) Get(ctx context.Context, tenantID, id uuid.UUID) (Order, error) {
+func (s *Store) Get(ctx context.Context, tenantID, id uuid.UUID) (Order, error) {
 	var o Order
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
 		o, err = getTx(ctx, tx, tenantID, id, false)
 		if err != nil {
 			return err
 		}
-		o.Events, err = events(ctx, tx, tenantID, id)
+		o.Events, err = Events(ctx, tx, tenantID, id)
 		return err
 	})
 	return o, err
+}
+
+// Read reads an order inside tx, or apperr.ErrNotFound.
+func Read(ctx context.Context, tx pgx.Tx, tenantID, id uuid.UUID) (Order, error) {
+	return getTx(ctx, tx, tenantID, id, false)
+}
+
+// Lock reads and locks an order inside tx, or apperr.ErrNotFound.
+func Lock(ctx context.Context, tx pgx.Tx, tenantID, id uuid.UUID) (Order, error) {
+	return getTx(ctx, tx, tenantID, id, true)
 }
 
 func getTx(ctx context.Context, tx pgx.Tx, tenantID, id uuid.UUID, forUpdate bool) (Order, error) {
@@ -64,7 +60,8 @@ func getTx(ctx context.Context, tx pgx.Tx, tenantID, id uuid.UUID, forUpdate boo
 	return o, nil
 }
 
-func events(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) ([]Event, error) {
+// Events reads an order's audit trail, oldest first.
+func Events(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) ([]Event, error) {
 	rows, err := tx.Query(ctx, `SELECT at, actor, from_status, to_status, detail FROM order_events
 		WHERE tenant_id = $1 AND order_id = $2 ORDER BY at, id`, tenantID, orderID)
 	if err != nil {
@@ -85,10 +82,10 @@ func events(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) ([]Even
 	return evs, nil
 }
 
-// recordEvent appends to an order's audit trail and writes the change's
+// RecordEvent appends to an order's audit trail and writes the change's
 // events to the outbox, in one statement: the order's row, as the
 // transaction has it now, is the events' data.
-func recordEvent(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, actor string, from *Status, to Status, detail string) error {
+func RecordEvent(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, actor string, from *Status, to Status, detail string) error {
 	evIDs, types := eventParams(from, to)
 	_, err := tx.Exec(ctx, `WITH audit AS (
 			INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
@@ -127,71 +124,12 @@ func Transition(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, to
 			return err
 		}
 	}
-	return recordEvent(ctx, tx, tenantID, o.ID, actor, &from, to, detail)
-}
-
-// Cancel cancels a pending order on behalf of actor, expiring its checkout
-// session first so it can no longer be paid. Any other status is a Conflict;
-// a provider that fails leaves the order as it was (502).
-func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor string) (Order, error) {
-	acct, acctErr := s.account(ctx, tenantID)
-	var o Order
-	var paidMeanwhile bool
-	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-		if o, err = getTx(ctx, tx, tenantID, id, true); err != nil {
-			return err
-		}
-		detail := "canceled by staff"
-		switch {
-		case o.Status == StatusPaid && o.noCardPayment():
-			detail += ": no card payment behind it (a free or imported order)"
-		case o.Status != StatusPending:
-			return &apperr.Conflict{Detail: fmt.Sprintf("only a pending order, or a paid one with no card payment "+
-				"(free or imported), can be canceled; this one is %s%s", o.Status, refundHint(o))}
-		}
-		if o.Status == StatusPending && o.StripeCheckoutSessionID != nil {
-			if acctErr != nil {
-				return acctErr
-			}
-			if _, err := s.gateway.ExpireSession(ctx, acct, *o.StripeCheckoutSessionID); err != nil {
-				note, cerr := s.sessionClosed(ctx, tx, tenantID, &o, acct, err, actor)
-				if cerr != nil || note == "" {
-					paidMeanwhile = cerr == nil
-					return cerr // paid meanwhile: commit the payment, refuse the cancel
-				}
-				detail += note
-			} else {
-				detail += "; checkout session expired"
-			}
-		}
-		if err := Transition(ctx, tx, tenantID, &o, StatusCanceled, actor, detail); err != nil {
-			return err
-		}
-		o.Events, err = events(ctx, tx, tenantID, id)
-		return err
-	})
-	if err == nil && paidMeanwhile {
-		err = &apperr.Conflict{Detail: "the order was paid meanwhile; refund it instead", OrderID: o.ID.String()}
-	}
-	return o, err
-}
-
-// noCardPayment reports whether nothing was paid by card for o: a free
-// order, or one imported from the league's old system.
-func (o Order) noCardPayment() bool {
-	return o.StripePaymentIntentID == nil && o.StripeCheckoutSessionID == nil && o.AmountRefundedCents == 0
-}
-
-func refundHint(o Order) string {
-	if o.Status == StatusPaid || o.Status == StatusPartiallyRefunded {
-		return "; refund it instead"
-	}
-	return ""
+	return RecordEvent(ctx, tx, tenantID, o.ID, actor, &from, to, detail)
 }
 
 // BySession returns the tenant's order paid through checkout session id, or
 // apperr.ErrNotFound.
-func (s *Service) BySession(ctx context.Context, tenantID uuid.UUID, sessionID string) (Order, error) {
+func (s *Store) BySession(ctx context.Context, tenantID uuid.UUID, sessionID string) (Order, error) {
 	var o Order
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
 		o, err = scanOrder(tx.QueryRow(ctx, `SELECT `+orderCols+` FROM orders o
@@ -202,4 +140,18 @@ func (s *Service) BySession(ctx context.Context, tenantID uuid.UUID, sessionID s
 		return err
 	})
 	return o, err
+}
+
+// Settle moves the order to status to when the state machine allows it;
+// otherwise (a late, repeated or out-of-order change) it changes nothing.
+// found is false when the tenant has no such order.
+func Settle(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, to Status, actor, detail string) (found bool, err error) {
+	o, err := Lock(ctx, tx, tenantID, orderID)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil || !CanTransition(o.Status, to) {
+		return err == nil, err
+	}
+	return true, Transition(ctx, tx, tenantID, &o, to, actor, detail)
 }

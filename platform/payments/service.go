@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/secrets"
 )
@@ -218,4 +219,18 @@ func StoreCustomer(tenantID uuid.UUID, acct Account, householdID uuid.UUID, id s
 func CustomerOnAccount(tenantCol, customerCol, refParam string) string {
 	return `(SELECT sc.stripe_customer_id FROM stripe_customers sc WHERE sc.tenant_id = ` + tenantCol +
 		` AND sc.customer_id = ` + customerCol + ` AND sc.account_ref = ` + refParam + `)`
+}
+
+// Classify maps the provider's errors for the API: a league without an
+// account, or a provider that failed. The payment side also reads and
+// writes the database (settings, the household's Stripe customer): when
+// that is what failed the error stays the database's.
+func Classify(err error) error {
+	if errors.Is(err, db.ErrUnavailable) {
+		return err
+	}
+	if errors.Is(err, ErrNotConfigured) {
+		return fmt.Errorf("%w: %v", apperr.ErrPaymentsNotConfigured, err)
+	}
+	return fmt.Errorf("%w: %v", apperr.ErrPaymentProvider, err)
 }

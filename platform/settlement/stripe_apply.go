@@ -1,4 +1,4 @@
-package webhooks
+package settlement
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/stripe/stripe-go/v76"
 
 	"github.com/leaguepay/checkout/platform/ids"
-	"github.com/leaguepay/checkout/platform/orders"
 )
 
 // object is the part of an event's data.object the handler reads, the same
@@ -118,30 +117,30 @@ func decide(tenantID uuid.UUID, event stripe.Event) step {
 }
 
 // apply settles the order an event is about and says how it went.
-func apply(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, event stripe.Event) (orders.Outcome, *uuid.UUID, error) {
+func apply(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, event stripe.Event) (Outcome, *uuid.UUID, error) {
 	const actor = "stripe"
 	detail := fmt.Sprintf("%s (%s)", event.Type, event.ID)
 	s := decide(tenantID, event)
-	out := orders.OutcomeProcessed
+	out := OutcomeProcessed
 	var err error
 	switch s.kind {
 	case stepIgnore:
-		return orders.OutcomeIgnored, nil, nil
+		return OutcomeIgnored, nil, nil
 	case stepRefunded:
 		// Kept with the event: a refund that beats the completed event to
-		// us is applied when the order is paid (orders.MarkPaid).
+		// us is applied when the order is paid (MarkPaid).
 		if _, err := tx.Exec(ctx, `UPDATE webhook_events SET payment_intent = $3, amount_refunded = $4
 			WHERE tenant_id = $1 AND event_id = $2`, tenantID, event.ID, s.paymentIntent, s.amount); err != nil {
 			return "", nil, fmt.Errorf("keep refund event: %w", err)
 		}
-		out, err = orders.ApplyRefunded(ctx, tx, tenantID, s.paymentIntent, s.amount, actor)
+		out, err = ApplyRefunded(ctx, tx, tenantID, s.paymentIntent, s.amount, actor)
 		return out, nil, err
 	case stepPaid:
-		out, err = orders.MarkPaid(ctx, tx, tenantID, s.orderID, s.amount, s.currency, s.paymentIntent, actor, detail)
+		out, err = MarkPaid(ctx, tx, tenantID, s.orderID, s.amount, s.currency, s.paymentIntent, actor, detail)
 	case stepFailed:
-		out, err = orders.MarkFailed(ctx, tx, tenantID, s.orderID, actor, detail)
+		out, err = MarkFailed(ctx, tx, tenantID, s.orderID, actor, detail)
 	case stepExpired:
-		out, err = orders.MarkExpired(ctx, tx, tenantID, s.orderID, actor, detail)
+		out, err = MarkExpired(ctx, tx, tenantID, s.orderID, actor, detail)
 	}
 	return out, &s.orderID, err
 }

@@ -1,8 +1,7 @@
-package orders
+package settlement
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leaguepay/checkout/platform/jobs"
+	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 )
 
@@ -119,9 +119,8 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 // Retention of the records that only exist to make retries safe, purged
 // at most every purgeEvery by each replica.
 const (
-	idempotencyRetention = 48 * time.Hour      // honoured for 24 h
-	webhookRetention     = 90 * 24 * time.Hour // Stripe retries for 3 days
-	purgeEvery           = time.Hour
+	webhookRetention = 90 * 24 * time.Hour // Stripe retries for 3 days
+	purgeEvery       = time.Hour
 )
 
 // purgeDue reports whether this pass should purge, and if so marks it done.
@@ -131,14 +130,9 @@ func (s *Service) purgeDue() bool {
 	return now-last >= int64(purgeEvery) && s.purgedAt.CompareAndSwap(last, now)
 }
 
-// purge deletes a tenant's expired idempotency keys and old webhook event
-// ids.
+// purge deletes a tenant's old webhook event ids.
 func (s *Service) purge(ctx context.Context, tenantID uuid.UUID) error {
 	return s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1
-			AND created_at < now() - make_interval(secs => $2)`, tenantID, idempotencyRetention.Seconds()); err != nil {
-			return fmt.Errorf("purge idempotency keys: %w", err)
-		}
 		if _, err := tx.Exec(ctx, `DELETE FROM webhook_events WHERE tenant_id = $1
 			AND received_at < now() - make_interval(secs => $2)`, tenantID, webhookRetention.Seconds()); err != nil {
 			return fmt.Errorf("purge webhook events: %w", err)
@@ -167,19 +161,8 @@ func (s *Service) reconcileTenant(ctx context.Context, tenantID uuid.UUID) (int,
 // holds and settles it, or postpones its next check.
 func (s *Service) reconcileNext(ctx context.Context, tenantID uuid.UUID, acct payments.Account, acctErr error) (found, settled bool, err error) {
 	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		var id uuid.UUID
-		var session *string
-		err := tx.QueryRow(ctx, `SELECT id, stripe_checkout_session_id FROM orders
-			WHERE tenant_id = $1 AND status = 'pending'
-			  AND ((checkout_expires_at IS NOT NULL AND checkout_expires_at < now() - make_interval(secs => $2))
-			    OR (stripe_checkout_session_id IS NULL AND legacy_ref IS NULL
-			        AND created_at < now() - make_interval(secs => $3)))
-			ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-			tenantID, reconcileGrace.Seconds(), orphanAfter.Seconds()).Scan(&id, &session)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
+		id, session, ok, err := orders.NextStale(ctx, tx, tenantID, reconcileGrace, orphanAfter)
+		if err != nil || !ok {
 			return err
 		}
 		found = true
@@ -188,9 +171,7 @@ func (s *Service) reconcileNext(ctx context.Context, tenantID uuid.UUID, acct pa
 			settled = err == nil
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE orders SET checkout_expires_at = now() + make_interval(secs => $3)
-			WHERE tenant_id = $1 AND id = $2`, tenantID, id, later.Seconds()-reconcileGrace.Seconds())
-		return err
+		return orders.Postpone(ctx, tx, tenantID, id, later, reconcileGrace)
 	})
 	return found, settled, err
 }
@@ -210,7 +191,7 @@ func (s *Service) reconcileOne(ctx context.Context, tx pgx.Tx, tenantID uuid.UUI
 		s.log.Warn("reconcile: payment account", "order_id", id, "err", acctErr)
 		return retryAfter, nil
 	}
-	sess, err := s.gateway.GetSession(ctx, acct, *session)
+	sess, err := s.payments.GetSession(ctx, acct, *session)
 	if err != nil {
 		s.log.Warn("reconcile: read session", "order_id", id, "err", err)
 		return retryAfter, nil
@@ -229,7 +210,7 @@ func (s *Service) reconcileOne(ctx context.Context, tx pgx.Tx, tenantID uuid.UUI
 		// async_payment_succeeded/failed event settles the order.
 		return asyncRecheck, nil
 	case sess.Status == "open":
-		if _, err := s.gateway.ExpireSession(ctx, acct, *session); err != nil {
+		if _, err := s.payments.ExpireSession(ctx, acct, *session); err != nil {
 			s.log.Warn("reconcile: expire session", "order_id", id, "err", err)
 			return retryAfter, nil
 		}

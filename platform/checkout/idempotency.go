@@ -1,4 +1,4 @@
-package orders
+package checkout
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -30,24 +31,24 @@ const (
 // The idempotency key's errors; the API names the header.
 var (
 	// ErrKeyTooLong: the key is longer than MaxKeyLength.
-	ErrKeyTooLong = fmt.Errorf("orders: the idempotency key is longer than %d characters", MaxKeyLength)
+	ErrKeyTooLong = fmt.Errorf("checkout: the idempotency key is longer than %d characters", MaxKeyLength)
 	// ErrKeyReused: the key was used with another request body.
-	ErrKeyReused = errors.New("orders: the idempotency key was used with another request body")
+	ErrKeyReused = errors.New("checkout: the idempotency key was used with another request body")
 )
 
 // withIdempotency runs a checkout under the request's Idempotency-Key: the
 // first request claims the key, a concurrent one gets a Conflict, a later one
 // with the same body gets the same order again, with another body a 422.
-func (s *Service) withIdempotency(ctx context.Context, req CheckoutRequest) (CheckoutResult, error) {
+func (s *Service) withIdempotency(ctx context.Context, req Request) (Result, error) {
 	if len(req.IdempotencyKey) > MaxKeyLength {
-		return CheckoutResult{}, ErrKeyTooLong
+		return Result{}, ErrKeyTooLong
 	}
 	replay, claimedAt, err := s.claimKey(ctx, req, requestHash(req.Input))
 	if err != nil || replay != nil {
 		if replay != nil {
 			return *replay, nil
 		}
-		return CheckoutResult{}, err
+		return Result{}, err
 	}
 	res, err := s.checkout(ctx, req)
 	if err != nil {
@@ -59,7 +60,7 @@ func (s *Service) withIdempotency(ctx context.Context, req CheckoutRequest) (Che
 // requestHash identifies a checkout body for its Idempotency-Key: the same
 // fields and values give the same hash, whatever the order of custom_data's
 // keys or the spacing of the JSON.
-func requestHash(in CheckoutInput) []byte {
+func requestHash(in Input) []byte {
 	if v, err := producttypes.DecodeJSON(in.CustomData); err == nil {
 		in.CustomData, _ = json.Marshal(v) // maps marshal with sorted keys
 	}
@@ -71,8 +72,8 @@ func requestHash(in CheckoutInput) []byte {
 // claimKey inserts the key, or returns the replayed result of the earlier
 // request that holds it. A claim is known by its created_at, which it
 // returns: only that claim is released if the request fails.
-func (s *Service) claimKey(ctx context.Context, req CheckoutRequest, hash []byte) (*CheckoutResult, time.Time, error) {
-	var replay *CheckoutResult
+func (s *Service) claimKey(ctx context.Context, req Request, hash []byte) (*Result, time.Time, error) {
+	var replay *Result
 	var claimedAt time.Time
 	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
 		held, at, err := insertOrLockKey(ctx, tx, req, hash)
@@ -95,11 +96,11 @@ func (s *Service) claimKey(ctx context.Context, req CheckoutRequest, hash []byte
 		if _, err := customers.ByTokenTx(ctx, tx, req.TenantID, req.Input.RegistrationToken); err != nil {
 			return err
 		}
-		o, err := getTx(ctx, tx, req.TenantID, *held.orderID, false)
+		o, err := orders.Read(ctx, tx, req.TenantID, *held.orderID)
 		if err != nil {
 			return err
 		}
-		replay = &CheckoutResult{Order: o, CheckoutURL: o.CheckoutURL, Replayed: true}
+		replay = &Result{Order: o, CheckoutURL: o.CheckoutURL, Replayed: true}
 		return nil
 	})
 	return replay, claimedAt, err
@@ -116,7 +117,7 @@ type heldKey struct {
 // and reads the row that holds it (a zero time). A first request that fails
 // releases (deletes) its key; when that lands between the INSERT and the
 // SELECT the row is gone, so it tries again rather than fail with a 500.
-func insertOrLockKey(ctx context.Context, tx pgx.Tx, req CheckoutRequest, hash []byte) (held heldKey, claimedAt time.Time, err error) {
+func insertOrLockKey(ctx context.Context, tx pgx.Tx, req Request, hash []byte) (held heldKey, claimedAt time.Time, err error) {
 	for attempt := 1; ; attempt++ {
 		err := tx.QueryRow(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
 			ON CONFLICT DO NOTHING RETURNING created_at`, req.TenantID, req.IdempotencyKey, hash).Scan(&claimedAt)
@@ -140,7 +141,7 @@ func insertOrLockKey(ctx context.Context, tx pgx.Tx, req CheckoutRequest, hash [
 }
 
 // completeIdempotency ties the key to the order, in the order's transaction.
-func completeIdempotency(ctx context.Context, tx pgx.Tx, req CheckoutRequest, orderID uuid.UUID) error {
+func completeIdempotency(ctx context.Context, tx pgx.Tx, req Request, orderID uuid.UUID) error {
 	if req.IdempotencyKey == "" {
 		return nil
 	}
@@ -156,7 +157,7 @@ func completeIdempotency(ctx context.Context, tx pgx.Tx, req CheckoutRequest, or
 // claimedAt, so a corrected retry may use it: at once, or, when the failure
 // was the database's, once it answers again (see untilAnswered). Only that
 // claim is deleted, never a later request's that took the key over.
-func (s *Service) releaseKey(req CheckoutRequest, claimedAt time.Time) {
+func (s *Service) releaseKey(req Request, claimedAt time.Time) {
 	s.untilAnswered("release idempotency key", func(ctx context.Context) error {
 		return s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND order_id IS NULL

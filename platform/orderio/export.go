@@ -1,4 +1,4 @@
-package orders
+package orderio
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/leaguepay/checkout/platform/orders"
 )
 
 // exportBatch is how many rows one export query reads. Each batch is read
@@ -31,7 +32,7 @@ const byteOrderMark = "\ufeff"
 
 // exportItem is one order of an export batch with the names joined to it.
 type exportItem struct {
-	order                                        Order
+	order                                        orders.Order
 	productName, email, customerName, playerName string
 	legacyID                                     *string
 }
@@ -41,7 +42,7 @@ type exportItem struct {
 // them, sorted. Limit and Cursor of f are ignored. w is written to only
 // between batches, never inside a transaction, so a slow writer (a client
 // reading slowly) holds no database connection.
-func (s *Service) Export(ctx context.Context, tenantID uuid.UUID, f Filter, w io.Writer) error {
+func (s *Service) Export(ctx context.Context, tenantID uuid.UUID, f orders.Filter, w io.Writer) error {
 	keys, err := s.customKeys(ctx, tenantID, f)
 	if err != nil {
 		return err
@@ -57,7 +58,7 @@ func (s *Service) Export(ctx context.Context, tenantID uuid.UUID, f Filter, w io
 	if err := cw.Write(header); err != nil {
 		return fmt.Errorf("write export: %w", err)
 	}
-	var pos *cursor
+	var pos *orders.Position
 	for {
 		batch, err := s.exportBatch(ctx, tenantID, f, pos)
 		if err != nil {
@@ -76,12 +77,12 @@ func (s *Service) Export(ctx context.Context, tenantID uuid.UUID, f Filter, w io
 			return nil
 		}
 		last := batch[len(batch)-1].order
-		pos = &cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		pos = &orders.Position{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 }
 
-func (s *Service) customKeys(ctx context.Context, tenantID uuid.UUID, f Filter) ([]string, error) {
-	q := f.where(sq.Select("DISTINCT jsonb_object_keys(o.custom_data)").From("orders o"), tenantID).
+func (s *Service) customKeys(ctx context.Context, tenantID uuid.UUID, f orders.Filter) ([]string, error) {
+	q := f.Where(sq.Select("DISTINCT jsonb_object_keys(o.custom_data)").From("orders o"), tenantID).
 		Where("jsonb_typeof(o.custom_data) = 'object'").PlaceholderFormat(sq.Dollar)
 	sqlText, args, err := q.ToSql()
 	if err != nil {
@@ -106,15 +107,15 @@ func (s *Service) customKeys(ctx context.Context, tenantID uuid.UUID, f Filter) 
 // exportBatch reads the next exportBatch orders after pos (from the start
 // when pos is nil) in one tenant transaction and returns them once it is
 // committed.
-func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f Filter, pos *cursor) ([]exportItem, error) {
-	q := f.where(sq.Select(orderCols, "p.name", "c.email", "c.name", "pl.first_name || ' ' || pl.last_name", "o.legacy_ref").
+func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f orders.Filter, pos *orders.Position) ([]exportItem, error) {
+	q := f.Where(sq.Select(orders.Cols, "p.name", "c.email", "c.name", "pl.first_name || ' ' || pl.last_name", "o.legacy_ref").
 		From("orders o").
 		Join("products p ON p.tenant_id = o.tenant_id AND p.id = o.product_id").
 		Join("customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id").
 		Join("players pl ON pl.tenant_id = o.tenant_id AND pl.id = o.player_id"), tenantID).
 		OrderBy("o.created_at DESC", "o.id DESC").Limit(exportBatch).PlaceholderFormat(sq.Dollar)
 	if pos != nil {
-		q = after(q, *pos)
+		q = orders.After(q, *pos)
 	}
 	sqlText, args, err := q.ToSql()
 	if err != nil {
@@ -129,7 +130,7 @@ func (s *Service) exportBatch(ctx context.Context, tenantID uuid.UUID, f Filter,
 		defer rows.Close()
 		for rows.Next() {
 			var it exportItem
-			if it.order, err = scanOrder(rows, &it.productName, &it.email, &it.customerName, &it.playerName, &it.legacyID); err != nil {
+			if it.order, err = orders.Scan(rows, &it.productName, &it.email, &it.customerName, &it.playerName, &it.legacyID); err != nil {
 				return err
 			}
 			batch = append(batch, it)

@@ -1,4 +1,4 @@
-package orders
+package settlement
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 )
 
@@ -21,11 +22,11 @@ type RefundInput struct {
 // refunds of one order are serialized; the provider call carries an
 // idempotency key derived from the order, what was refunded before and the
 // amount, so a retried request does not refund twice.
-func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundInput, actor string) (Order, error) {
+func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundInput, actor string) (orders.Order, error) {
 	acct, acctErr := s.account(ctx, tenantID)
-	var o Order
+	var o orders.Order
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-		if o, err = getTx(ctx, tx, tenantID, id, true); err != nil {
+		if o, err = orders.Lock(ctx, tx, tenantID, id); err != nil {
 			return err
 		}
 		amount, err := refundAmount(o, in)
@@ -35,16 +36,16 @@ func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundI
 		if acctErr != nil {
 			return acctErr
 		}
-		_, err = s.gateway.Refund(ctx, acct, payments.RefundRequest{
+		_, err = s.payments.Refund(ctx, acct, payments.RefundRequest{
 			IdempotencyKey:  fmt.Sprintf("refund:%s:%d:%d", o.ID, o.AmountRefundedCents, amount),
 			PaymentIntentID: *o.StripePaymentIntentID, AmountCents: amount, OrderID: o.ID.String()})
 		if err != nil {
-			return paymentError(err)
+			return payments.Classify(err)
 		}
-		if err := recordRefund(ctx, tx, tenantID, &o, o.AmountRefundedCents+amount, actor); err != nil {
+		if err := orders.RecordRefund(ctx, tx, tenantID, &o, o.AmountRefundedCents+amount, actor); err != nil {
 			return err
 		}
-		o.Events, err = events(ctx, tx, tenantID, id)
+		o.Events, err = orders.Events(ctx, tx, tenantID, id)
 		return err
 	})
 	return o, err
@@ -52,8 +53,8 @@ func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundI
 
 // refundAmount checks a refund against the order: only paid or partially
 // refunded orders with a recorded payment, and no more than the rest.
-func refundAmount(o Order, in RefundInput) (int64, error) {
-	if o.Status != StatusPaid && o.Status != StatusPartiallyRefunded {
+func refundAmount(o orders.Order, in RefundInput) (int64, error) {
+	if o.Status != orders.StatusPaid && o.Status != orders.StatusPartiallyRefunded {
 		return 0, &apperr.Conflict{Detail: fmt.Sprintf("only a paid order can be refunded; this one is %s", o.Status)}
 	}
 	rest := o.AmountCents - o.AmountRefundedCents

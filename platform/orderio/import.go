@@ -1,4 +1,8 @@
-package orders
+// Package orderio moves orders in and out in bulk: the legacy CSV import
+// (each row validated by the same pipeline as a checkout, its household and
+// player made when new, its claims taken) and the streamed CSV export of a
+// listing. It owns no table: orders are written through platform/orders.
+package orderio
 
 import (
 	"context"
@@ -13,7 +17,24 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/catalog"
+	"github.com/leaguepay/checkout/platform/checkout"
+	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/orders"
 )
+
+// Service imports and exports orders.
+type Service struct {
+	db       *db.DB
+	catalog  *catalog.Service
+	checkout *checkout.Service
+}
+
+// NewService returns the import and export service; imported rows are
+// checked by co's validation.
+func NewService(d *db.DB, c *catalog.Service, co *checkout.Service) *Service {
+	return &Service{db: d, catalog: c, checkout: co}
+}
 
 // ImportColumns are the legacy CSV's columns, found by header name in any
 // order. legacy_id, customer_email, player_first_name, player_last_name and
@@ -111,9 +132,8 @@ func (s *Service) importRow(ctx context.Context, tenantID uuid.UUID, line int, g
 		return false, &apperr.Invalid{Fields: apperr.Field("legacy_id", "is required")}
 	}
 	err = s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE tenant_id = $1 AND legacy_ref = $2)`,
-			tenantID, legacyID).Scan(&exists); err != nil || exists {
+		exists, err := orders.ImportedExists(ctx, tx, tenantID, legacyID)
+		if err != nil || exists {
 			skipped = exists
 			return err
 		}
@@ -121,15 +141,14 @@ func (s *Service) importRow(ctx context.Context, tenantID uuid.UUID, line int, g
 		if err != nil {
 			return err
 		}
-		if err := insertImported(ctx, tx, tenantID, o, legacyID); err != nil {
+		detail := fmt.Sprintf("imported from legacy CSV line %d (legacy_id %s)", line, legacyID)
+		if err := orders.InsertImported(ctx, tx, tenantID, o, legacyID, detail); err != nil {
 			return err
 		}
 		if o.Status.Live() {
-			if err := acquireClaims(ctx, tx, tenantID, o.ID, claims); err != nil {
-				return err
-			}
+			return orders.AcquireClaims(ctx, tx, tenantID, o.ID, claims)
 		}
-		return recordEvent(ctx, tx, tenantID, o.ID, "import", nil, o.Status, fmt.Sprintf("imported from legacy CSV line %d (legacy_id %s)", line, legacyID))
+		return nil
 	})
 	return skipped, err
 }

@@ -1,4 +1,4 @@
-package orders
+package settlement
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/apperr"
+	"github.com/leaguepay/checkout/platform/orders"
 )
 
 // Outcome is what settling an order did, as webhook metrics count it.
@@ -28,25 +29,21 @@ const (
 
 // lockOrder reads and locks an order for settling; a missing one is
 // OutcomeIgnored.
-func lockOrder(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) (Order, bool, error) {
-	o, err := getTx(ctx, tx, tenantID, orderID, true)
+func lockOrder(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) (orders.Order, bool, error) {
+	o, err := orders.Lock(ctx, tx, tenantID, orderID)
 	if errors.Is(err, apperr.ErrNotFound) {
-		return Order{}, false, nil
+		return orders.Order{}, false, nil
 	}
 	return o, err == nil, err
 }
 
-// settle moves a locked order to status to when the state machine allows
-// it; otherwise (late, repeated or out-of-order event) it changes nothing.
-func settle(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, to Status, actor, detail string) (Outcome, error) {
-	o, ok, err := lockOrder(ctx, tx, tenantID, orderID)
-	if err != nil || !ok {
+// settle moves an order to status to when the state machine allows it.
+func settle(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, to orders.Status, actor, detail string) (Outcome, error) {
+	found, err := orders.Settle(ctx, tx, tenantID, orderID, to, actor, detail)
+	if !found {
 		return OutcomeIgnored, err
 	}
-	if !CanTransition(o.Status, to) {
-		return OutcomeProcessed, nil
-	}
-	return OutcomeProcessed, Transition(ctx, tx, tenantID, &o, to, actor, detail)
+	return OutcomeProcessed, err
 }
 
 // MarkPaid marks a pending order paid when amount and currency match it,
@@ -63,15 +60,14 @@ func MarkPaid(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, amoun
 		return OutcomeAmountMismatch, nil
 	}
 	if paymentIntent != "" {
-		if _, err := tx.Exec(ctx, `UPDATE orders SET stripe_payment_intent_id = $3 WHERE tenant_id = $1 AND id = $2
-			AND stripe_payment_intent_id IS NULL`, tenantID, orderID, paymentIntent); err != nil {
-			return "", fmt.Errorf("store payment intent: %w", err)
+		if err := orders.SetPaymentIntent(ctx, tx, tenantID, orderID, paymentIntent); err != nil {
+			return "", err
 		}
 	}
-	if !CanTransition(o.Status, StatusPaid) {
+	if !orders.CanTransition(o.Status, orders.StatusPaid) {
 		return OutcomeProcessed, nil
 	}
-	if err := Transition(ctx, tx, tenantID, &o, StatusPaid, actor, detail); err != nil {
+	if err := orders.Transition(ctx, tx, tenantID, &o, orders.StatusPaid, actor, detail); err != nil {
 		return "", err
 	}
 	return OutcomeProcessed, applyEarlyRefund(ctx, tx, tenantID, &o, paymentIntent, actor)
@@ -95,7 +91,7 @@ func lockPaymentIntent(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, payme
 
 // applyEarlyRefund applies a charge.refunded that arrived before the order
 // was known to be paid by paymentIntent.
-func applyEarlyRefund(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, paymentIntent, actor string) error {
+func applyEarlyRefund(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *orders.Order, paymentIntent, actor string) error {
 	if paymentIntent == "" {
 		return nil
 	}
@@ -107,17 +103,17 @@ func applyEarlyRefund(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Ord
 	if total == nil {
 		return nil
 	}
-	return recordRefund(ctx, tx, tenantID, o, *total, actor)
+	return orders.RecordRefund(ctx, tx, tenantID, o, *total, actor)
 }
 
 // MarkFailed marks a pending order failed.
 func MarkFailed(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, actor, detail string) (Outcome, error) {
-	return settle(ctx, tx, tenantID, orderID, StatusFailed, actor, detail)
+	return settle(ctx, tx, tenantID, orderID, orders.StatusFailed, actor, detail)
 }
 
 // MarkExpired marks a pending order expired.
 func MarkExpired(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, actor, detail string) (Outcome, error) {
-	return settle(ctx, tx, tenantID, orderID, StatusExpired, actor, detail)
+	return settle(ctx, tx, tenantID, orderID, orders.StatusExpired, actor, detail)
 }
 
 // ApplyRefunded records the total refunded of the order paid by
@@ -128,40 +124,13 @@ func ApplyRefunded(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, paymentIn
 	if err := lockPaymentIntent(ctx, tx, tenantID, paymentIntent); err != nil {
 		return "", err
 	}
-	var id uuid.UUID
-	err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE tenant_id = $1 AND stripe_payment_intent_id = $2`,
-		tenantID, paymentIntent).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return OutcomeIgnored, nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("find refunded order: %w", err)
+	id, found, err := orders.ByPaymentIntent(ctx, tx, tenantID, paymentIntent)
+	if err != nil || !found {
+		return OutcomeIgnored, err
 	}
 	o, ok, err := lockOrder(ctx, tx, tenantID, id)
 	if err != nil || !ok {
 		return OutcomeIgnored, err
 	}
-	return OutcomeProcessed, recordRefund(ctx, tx, tenantID, &o, refunded, actor)
-}
-
-// recordRefund raises a locked order's refunded total to total and moves
-// its status to match; a total not above the recorded one is a no-op.
-func recordRefund(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, total int64, actor string) error {
-	if total <= o.AmountRefundedCents || total > o.AmountCents {
-		return nil
-	}
-	to := StatusPartiallyRefunded
-	if total == o.AmountCents {
-		to = StatusRefunded
-	}
-	if !CanTransition(o.Status, to) {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `UPDATE orders SET amount_refunded_cents = $3 WHERE tenant_id = $1 AND id = $2`,
-		tenantID, o.ID, total); err != nil {
-		return fmt.Errorf("record refund: %w", err)
-	}
-	detail := fmt.Sprintf("refunded %d of %d %s in total", total, o.AmountCents, o.Currency)
-	o.AmountRefundedCents = total
-	return Transition(ctx, tx, tenantID, o, to, actor, detail)
+	return OutcomeProcessed, orders.RecordRefund(ctx, tx, tenantID, &o, refunded, actor)
 }

@@ -1,15 +1,15 @@
-package orders
+package checkout
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 )
 
@@ -79,19 +79,18 @@ func (s *Service) abandon(u unfinished) {
 	expired := false
 	s.untilAnswered("abandon unfinished checkout", func(ctx context.Context) error {
 		if u.session != nil && !expired {
-			if _, err := s.gateway.ExpireSession(ctx, u.acct, u.session.ID); err != nil {
+			if _, err := s.payments.ExpireSession(ctx, u.acct, u.session.ID); err != nil {
 				return s.keepSession(ctx, u, err)
 			}
 			expired = true
 		}
 		err := s.db.InTenant(ctx, u.tenantID, func(tx pgx.Tx) error {
 			if u.session != nil {
-				if _, err := tx.Exec(ctx, `UPDATE orders SET stripe_checkout_session_id = $3
-					WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`, u.tenantID, u.orderID, u.session.ID); err != nil {
-					return fmt.Errorf("record expired session: %w", err)
+				if err := orders.KeepSession(ctx, tx, u.tenantID, u.orderID, u.session.ID, nil); err != nil {
+					return err
 				}
 			}
-			_, err := MarkFailed(ctx, tx, u.tenantID, u.orderID, "system", u.detail)
+			_, err := orders.Settle(ctx, tx, u.tenantID, u.orderID, orders.StatusFailed, "system", u.detail)
 			return err
 		})
 		return err
@@ -104,12 +103,6 @@ func (s *Service) keepSession(ctx context.Context, u unfinished, expireErr error
 	s.log.Warn("could not expire the session of an unfinished checkout; the reconciler settles the order when it expires",
 		"order_id", u.orderID, "session", u.session.ID, "err", expireErr)
 	return s.db.InTenant(ctx, u.tenantID, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE orders SET stripe_checkout_session_id = $3, checkout_expires_at = $4, updated_at = now()
-			WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND stripe_checkout_session_id IS NULL`,
-			u.tenantID, u.orderID, u.session.ID, u.session.ExpiresAt)
-		if err != nil {
-			return fmt.Errorf("keep session for the reconciler: %w", err)
-		}
-		return nil
+		return orders.KeepSession(ctx, tx, u.tenantID, u.orderID, u.session.ID, &u.session.ExpiresAt)
 	})
 }

@@ -1,4 +1,6 @@
-// Package webhooks receives Stripe events. Every event is verified with the
+package settlement
+
+// The Stripe webhooks. Every event is verified with the
 // tenant's (or, for Connect, the platform's) signing secret before anything
 // is parsed or written; then its id is recorded and its effect applied in one
 // tenant transaction, so a redelivered event finds its id and changes
@@ -8,7 +10,6 @@
 // of long-stable fields (ids, metadata, payment_status, amounts, currency,
 // payment_intent) from the raw object instead of decoding it into the
 // library's types, so a version difference cannot break or mis-settle it.
-package webhooks
 
 import (
 	"context"
@@ -25,26 +26,25 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/leaguepay/checkout/platform/db"
-	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 )
 
-// Outcomes beyond those of orders.Outcome.
+// Outcomes of a delivery beyond those of settling.
 const (
-	OutcomeDuplicate        orders.Outcome = "duplicate"
-	OutcomeInvalidSignature orders.Outcome = "invalid_signature"
-	OutcomeError            orders.Outcome = "error"
+	OutcomeDuplicate        Outcome = "duplicate"
+	OutcomeInvalidSignature Outcome = "invalid_signature"
+	OutcomeError            Outcome = "error"
 )
 
 var (
 	// ErrBadSignature: the signature is missing, wrong, or too old; nothing
 	// was parsed or written.
-	ErrBadSignature = errors.New("webhooks: invalid signature")
+	ErrBadSignature = errors.New("settlement: invalid signature")
 	// ErrBadPayload: the signed body is not a Stripe event.
-	ErrBadPayload = errors.New("webhooks: invalid event payload")
+	ErrBadPayload = errors.New("settlement: invalid event payload")
 	// ErrNotProcessed: a verified event could not be processed now (the
 	// database, the league's settings); Stripe should deliver it again.
-	ErrNotProcessed = errors.New("webhooks: event not processed; retry")
+	ErrNotProcessed = errors.New("settlement: event not processed; retry")
 )
 
 // Tolerance is how old a signature's timestamp may be (Stripe's default).
@@ -55,24 +55,24 @@ type Result struct {
 	TenantID uuid.UUID
 	EventID  string
 	Type     string
-	Outcome  orders.Outcome
+	Outcome  Outcome
 }
 
-// Handler verifies and applies events.
-type Handler struct {
+// Webhooks verifies and applies Stripe's events.
+type Webhooks struct {
 	db       *db.DB
 	payments *payments.Service
 	log      *slog.Logger
 }
 
-// NewHandler returns a webhook handler.
-func NewHandler(d *db.DB, p *payments.Service, log *slog.Logger) *Handler {
-	return &Handler{db: d, payments: p, log: log}
+// NewWebhooks returns the Stripe webhook handler.
+func NewWebhooks(d *db.DB, p *payments.Service, log *slog.Logger) *Webhooks {
+	return &Webhooks{db: d, payments: p, log: log}
 }
 
 // Tenant handles an event posted to a tenant's endpoint, signed with the
 // tenant's own webhook secret (the sandbox's in sandbox mode).
-func (h *Handler) Tenant(ctx context.Context, tenantID uuid.UUID, payload []byte, signature string) (Result, error) {
+func (h *Webhooks) Tenant(ctx context.Context, tenantID uuid.UUID, payload []byte, signature string) (Result, error) {
 	acct, err := h.payments.Account(ctx, tenantID)
 	if err != nil && !errors.Is(err, payments.ErrNotConfigured) {
 		return Result{TenantID: tenantID, Outcome: OutcomeError}, fmt.Errorf("%w: %w", ErrNotProcessed, err)
@@ -94,12 +94,12 @@ func (h *Handler) Tenant(ctx context.Context, tenantID uuid.UUID, payload []byte
 // Platform handles a Connect event posted to the platform endpoint, signed
 // with the platform's secret and routed by event.account. An account no
 // league uses is ignored.
-func (h *Handler) Platform(ctx context.Context, payload []byte, signature string) (Result, error) {
+func (h *Webhooks) Platform(ctx context.Context, payload []byte, signature string) (Result, error) {
 	event, err := verify(payload, signature, h.payments.PlatformWebhookSecret())
 	if err != nil {
 		return Result{Outcome: OutcomeInvalidSignature}, err
 	}
-	res := Result{EventID: event.ID, Type: string(event.Type), Outcome: orders.OutcomeIgnored}
+	res := Result{EventID: event.ID, Type: string(event.Type), Outcome: OutcomeIgnored}
 	if event.Account == "" {
 		return res, nil
 	}
@@ -151,7 +151,7 @@ func storable(s string) bool {
 }
 
 // process records the event id and applies the event in one transaction.
-func (h *Handler) process(ctx context.Context, tenantID uuid.UUID, event stripe.Event) (Result, error) {
+func (h *Webhooks) process(ctx context.Context, tenantID uuid.UUID, event stripe.Event) (Result, error) {
 	res := Result{TenantID: tenantID, EventID: event.ID, Type: string(event.Type)}
 	err := h.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO webhook_events (tenant_id, event_id, type, outcome)
@@ -176,7 +176,7 @@ func (h *Handler) process(ctx context.Context, tenantID uuid.UUID, event stripe.
 		res.Outcome = OutcomeError
 		return res, fmt.Errorf("%w: event %s: %w", ErrNotProcessed, event.ID, err)
 	}
-	if res.Outcome == orders.OutcomeIgnored || res.Outcome == orders.OutcomeAmountMismatch {
+	if res.Outcome == OutcomeIgnored || res.Outcome == OutcomeAmountMismatch {
 		h.log.Warn("webhook event not applied", "tenant_id", tenantID, "event_id", event.ID, "type", event.Type, "outcome", res.Outcome)
 	}
 	return res, nil

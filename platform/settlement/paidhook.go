@@ -1,4 +1,4 @@
-package orders
+package settlement
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leaguepay/checkout/platform/jobs"
+	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/outbox"
 	"github.com/leaguepay/checkout/producttypes"
 )
@@ -41,8 +42,8 @@ func (s *Service) PaidHooks() *PaidHooks { return &PaidHooks{s: s} }
 func (h *PaidHooks) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event) error {
 	var params []river.InsertManyParams
 	for _, ev := range events {
-		var o eventOrder
-		if ev.Type != EventPaid || json.Unmarshal(ev.Data, &o) != nil {
+		var o orders.EventOrder
+		if ev.Type != orders.EventPaid || json.Unmarshal(ev.Data, &o) != nil {
 			continue
 		}
 		if typ, ok := h.s.catalog.Registry().Get(o.ProductType); ok && producttypes.HasPaidHook(typ) {
@@ -68,11 +69,11 @@ func (h *PaidHooks) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event
 // retried. Neither undoes the payment.
 func (h *PaidHooks) Work(ctx context.Context, job *river.Job[PaidHookArgs]) error {
 	s := h.s
-	o, err := s.Get(ctx, job.Args.TenantID, job.Args.OrderID)
+	o, err := s.orders.Get(ctx, job.Args.TenantID, job.Args.OrderID)
 	if err != nil {
 		return fmt.Errorf("paid hook: read order: %w", err)
 	}
-	if o.Status != StatusPaid && o.Status != StatusPartiallyRefunded {
+	if o.Status != orders.StatusPaid && o.Status != orders.StatusPartiallyRefunded {
 		return nil // refunded in the same transaction (an early refund): nothing to act on
 	}
 	typ, ok := s.catalog.Registry().Get(o.ProductType)

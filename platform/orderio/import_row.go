@@ -1,4 +1,4 @@
-package orders
+package orderio
 
 import (
 	"context"
@@ -16,15 +16,15 @@ import (
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
-	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/platform/jsonlimit"
+	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
 // importOrder builds a validated order from one CSV row, creating the
 // household and player when they are new.
-func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, get func(string) string) (*Order, []producttypes.Claim, error) {
+func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, get func(string) string) (*orders.Order, []producttypes.Claim, error) {
 	productID, err := ids.Parse(get("product_id"))
 	if err != nil {
 		return nil, nil, &apperr.Invalid{Fields: apperr.Field("product_id", "must be a product id (UUID)")}
@@ -36,8 +36,8 @@ func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 	if err != nil {
 		return nil, nil, err
 	}
-	o := &Order{ID: ids.New(), ProductID: product.ID, ProductType: product.Type, Category: product.Category,
-		Status: StatusPaid, AmountCents: product.PriceCents, Currency: product.Currency, SchemaVersion: product.SchemaVersion,
+	o := &orders.Order{ID: ids.New(), ProductID: product.ID, ProductType: product.Type, Category: product.Category,
+		Status: orders.StatusPaid, AmountCents: product.PriceCents, Currency: product.Currency, SchemaVersion: product.SchemaVersion,
 		CreatedAt: time.Now().UTC()}
 	if err := parseImportFields(o, get); err != nil {
 		return nil, nil, err
@@ -58,7 +58,7 @@ func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 	if viol := jsonlimit.Check(raw, jsonlimit.Default); len(raw) > 0 && viol != nil {
 		return nil, nil, &apperr.Invalid{Fields: apperr.Field("custom_data", "at "+viol.Pointer()+" "+viol.Message)}
 	}
-	data, fields, err := s.validateData(ctx, product, typ, raw)
+	data, fields, err := s.checkout.Validate(ctx, product, typ, raw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,10 +82,10 @@ func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 
 // parseImportFields reads the row's optional status, amount, currency and
 // timestamps into o.
-func parseImportFields(o *Order, get func(string) string) error {
+func parseImportFields(o *orders.Order, get func(string) string) error {
 	var f []apperr.FieldError
 	if v := get("status"); v != "" {
-		if o.Status = Status(v); !o.Status.Valid() {
+		if o.Status = orders.Status(v); !o.Status.Valid() {
 			f = append(f, apperr.FieldError{Field: "status", Message: "is not an order status"})
 		}
 	}
@@ -126,7 +126,7 @@ func parseImportFields(o *Order, get func(string) string) error {
 			*c.dst = &t
 		}
 	}
-	if o.PaidAt == nil && (o.Status == StatusPaid || o.Status == StatusPartiallyRefunded || o.Status == StatusRefunded) {
+	if o.PaidAt == nil && (o.Status == orders.StatusPaid || o.Status == orders.StatusPartiallyRefunded || o.Status == orders.StatusRefunded) {
 		o.PaidAt = &o.CreatedAt
 	}
 	if len(f) > 0 {
@@ -157,26 +157,6 @@ func checkImportText(get func(string) string) error {
 	}
 	if len(f) > 0 {
 		return &apperr.Invalid{Fields: f}
-	}
-	return nil
-}
-
-func insertImported(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, legacyID string) error {
-	refunded := int64(0)
-	if o.Status == StatusRefunded {
-		refunded = o.AmountCents
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO orders (tenant_id, id, product_id, product_type, category, customer_id,
-		player_id, status, amount_cents, amount_refunded_cents, currency, custom_data, schema_version, evidence,
-		legacy_ref, created_at, updated_at, paid_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17)`,
-		tenantID, o.ID, o.ProductID, o.ProductType, o.Category, o.CustomerID, o.PlayerID, o.Status, o.AmountCents,
-		refunded, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence, legacyID, o.CreatedAt, o.PaidAt)
-	if err != nil {
-		if db.IsUniqueViolation(err, "orders_one_live_per_player") {
-			return &apperr.Conflict{Detail: "the player already has a live order for this product"}
-		}
-		return fmt.Errorf("insert order: %w", err)
 	}
 	return nil
 }

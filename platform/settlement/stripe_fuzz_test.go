@@ -1,4 +1,4 @@
-package webhooks
+package settlement
 
 import (
 	"encoding/json"

@@ -1,14 +1,24 @@
-package orders
+// Package checkout places orders: a checkout is validated against the
+// product's buyer schema and its type's rules from the per-tenant caches,
+// then written in one unit of work — the order, its claims, its audit entry,
+// its outbox events and its idempotency key — and, for a priced product,
+// handed to the payment provider, whose session is stored in a second short
+// transaction. It owns the idempotency_keys table; the order's tables are
+// written through platform/orders. Household checkouts, discounts and
+// capacity (the next issues) belong here.
+package checkout
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,12 +27,35 @@ import (
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/ids"
+	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
-// CheckoutInput is the buyer's checkout body.
-type CheckoutInput struct {
+// Service places checkouts.
+type Service struct {
+	db       *db.DB
+	catalog  *catalog.Service
+	payments *payments.Service
+	log      *slog.Logger
+	// oneTrip counts the checkouts placed in one round trip.
+	oneTrip atomic.Int64
+}
+
+// NewService returns the checkout service, selling priced products through
+// pay.
+func NewService(d *db.DB, c *catalog.Service, pay *payments.Service, log *slog.Logger) *Service {
+	return &Service{db: d, catalog: c, payments: pay, log: log}
+}
+
+// OneRoundTrip is how many checkouts this process placed in one round trip
+// (see fast.go), for operators and tests.
+func (s *Service) OneRoundTrip() int64 { return s.oneTrip.Load() }
+
+// Input is the buyer's checkout body.
+type Input struct {
 	RegistrationToken string          `json:"registration_token"`
 	ProductID         string          `json:"product_id"`
 	PlayerID          *string         `json:"player_id"`
@@ -31,21 +64,21 @@ type CheckoutInput struct {
 	CancelURL         *string         `json:"cancel_url"`
 }
 
-// CheckoutRequest is a checkout with what the API layer knows around it.
-type CheckoutRequest struct {
+// Request is a checkout with what the API layer knows around it.
+type Request struct {
 	TenantID       uuid.UUID
 	TenantSlug     string
 	OriginAllowed  func(string) bool
 	DefaultOrigin  string // where buyers return when the request names no URL
-	Input          CheckoutInput
+	Input          Input
 	IdempotencyKey string
 	ClientIP       string
 }
 
-// CheckoutResult is the created (or replayed) order.
-type CheckoutResult struct {
-	Order       Order   `json:"order"`
-	CheckoutURL *string `json:"checkout_url"`
+// Result is the created (or replayed) order.
+type Result struct {
+	Order       orders.Order `json:"order"`
+	CheckoutURL *string      `json:"checkout_url"`
 	// Replayed is true when an Idempotency-Key returned an earlier result.
 	Replayed bool `json:"-"`
 }
@@ -61,18 +94,14 @@ type checked struct {
 
 // placed is what the write transaction made of a checked checkout.
 type placed struct {
-	order     Order
+	order     orders.Order
 	household customers.Customer
 }
-
-// errProductChanged is a checkout checked against a cached product that
-// changed (price, config, currency or active) before the order's insert.
-var errProductChanged = errors.New("orders: the product changed during the checkout")
 
 // Checkout validates and places an order. A free product is paid at once;
 // a priced one is pending until its Checkout Session is paid (see
 // checkoutPaid).
-func (s *Service) Checkout(ctx context.Context, req CheckoutRequest) (CheckoutResult, error) {
+func (s *Service) Checkout(ctx context.Context, req Request) (Result, error) {
 	if req.IdempotencyKey == "" {
 		return s.checkout(ctx, req)
 	}
@@ -85,28 +114,28 @@ func (s *Service) Checkout(ctx context.Context, req CheckoutRequest) (CheckoutRe
 // provider's session and a second short transaction to store it. A product
 // that changed since it was cached is re-read and the checkout checked
 // again, once.
-func (s *Service) checkout(ctx context.Context, req CheckoutRequest) (CheckoutResult, error) {
+func (s *Service) checkout(ctx context.Context, req Request) (Result, error) {
 	res, err := s.checkoutOnce(ctx, req)
-	if errors.Is(err, errProductChanged) {
+	if errors.Is(err, orders.ErrProductChanged) {
 		s.catalog.Forget(req.TenantID)
-		if res, err = s.checkoutOnce(ctx, req); errors.Is(err, errProductChanged) {
-			return CheckoutResult{}, &apperr.Conflict{Detail: "the product changed during the checkout; try again"}
+		if res, err = s.checkoutOnce(ctx, req); errors.Is(err, orders.ErrProductChanged) {
+			return Result{}, &apperr.Conflict{Detail: "the product changed during the checkout; try again"}
 		}
 	}
 	return res, err
 }
 
-func (s *Service) checkoutOnce(ctx context.Context, req CheckoutRequest) (CheckoutResult, error) {
+func (s *Service) checkoutOnce(ctx context.Context, req Request) (Result, error) {
 	c, err := s.precheck(ctx, req)
 	if err != nil {
-		return CheckoutResult{}, err
+		return Result{}, err
 	}
 	if c.product.PriceCents > 0 {
 		return s.checkoutPaid(ctx, req, c)
 	}
 	const detail = "free product: paid at checkout"
-	if r, ok := s.placeFast(ctx, req, c, StatusPaid, detail, ""); ok {
-		return CheckoutResult{Order: r.order}, nil
+	if r, ok := s.placeFast(ctx, req, c, orders.StatusPaid, detail, ""); ok {
+		return Result{Order: r.order}, nil
 	}
 	var p placed
 	err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) (err error) {
@@ -116,16 +145,16 @@ func (s *Service) checkoutOnce(ctx context.Context, req CheckoutRequest) (Checko
 		return completeIdempotency(ctx, tx, req, p.order.ID)
 	})
 	if err := err; err != nil {
-		return CheckoutResult{}, err
+		return Result{}, err
 	}
-	return CheckoutResult{Order: p.order}, nil
+	return Result{Order: p.order}, nil
 }
 
 // precheck runs every check of a checkout that needs no database: the
 // product comes from the catalog's per-tenant cache and custom_data is
 // checked against its compiled schema, so a checkout that cannot succeed
 // costs no query at all.
-func (s *Service) precheck(ctx context.Context, req CheckoutRequest) (checked, error) {
+func (s *Service) precheck(ctx context.Context, req Request) (checked, error) {
 	in := req.Input
 	if in.RegistrationToken == "" {
 		return checked{}, apperr.ErrUnauthorized
@@ -166,7 +195,7 @@ func (s *Service) precheck(ctx context.Context, req CheckoutRequest) (checked, e
 // place writes a checked checkout inside tx: it finds the household by its
 // token, picks the player, runs the type's rules and evidence, and inserts
 // the order with its event and claims.
-func (s *Service) place(ctx context.Context, tx pgx.Tx, req CheckoutRequest, c checked, detail string) (placed, error) {
+func (s *Service) place(ctx context.Context, tx pgx.Tx, req Request, c checked, detail string) (placed, error) {
 	household, err := customers.ByTokenTx(ctx, tx, req.TenantID, req.Input.RegistrationToken)
 	if err != nil {
 		return placed{}, err
@@ -198,15 +227,15 @@ func (s *Service) place(ctx context.Context, tx pgx.Tx, req CheckoutRequest, c c
 	if err != nil {
 		return placed{}, fmt.Errorf("encode custom data: %w", err)
 	}
-	o := Order{ID: ids.New(), ProductID: c.product.ID, ProductName: c.product.Name, ProductType: c.product.Type,
+	o := orders.Order{ID: ids.New(), ProductID: c.product.ID, ProductName: c.product.Name, ProductType: c.product.Type,
 		PlayerName: household.PlayerName(playerID),
-		Category:   c.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: StatusPending,
+		Category:   c.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: orders.StatusPending,
 		AmountCents: c.product.PriceCents, Currency: c.product.Currency, CustomData: data,
 		SchemaVersion: c.product.SchemaVersion, Evidence: evidence}
 	if o.AmountCents == 0 {
-		o.Status = StatusPaid
+		o.Status = orders.StatusPaid
 	}
-	if err := insertOrder(ctx, tx, req.TenantID, &o, claims, detail); err != nil {
+	if err := orders.Insert(ctx, tx, req.TenantID, &o, claims, detail); err != nil {
 		return placed{}, err
 	}
 	return placed{order: o, household: household}, nil
@@ -232,6 +261,13 @@ func pickPlayer(c customers.Customer, given *string) (uuid.UUID, error) {
 		}
 	}
 	return uuid.Nil, fmt.Errorf("player not in household: %w", apperr.ErrNotFound)
+}
+
+// Validate normalizes custom_data and validates it against the product's
+// compiled buyer schema, as a checkout does (the importer's rows too).
+func (s *Service) Validate(ctx context.Context, product catalog.Product, typ producttypes.Type,
+	raw json.RawMessage) (map[string]any, []apperr.FieldError, error) {
+	return s.validateData(ctx, product, typ, raw)
 }
 
 // validateData normalizes custom_data and validates it against the
@@ -294,50 +330,3 @@ func nulField(v any, ptr string) (string, bool) {
 }
 
 var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
-
-// insertOrder writes a new order, its first event and its claims inside tx,
-// the order and the event in one statement. The insert happens only while
-// the product is as it was checked (active, same version, price and
-// currency), else errProductChanged. The one-live-order index and the
-// claims' primary key make concurrent duplicates fail here, in the
-// database, whatever the timing: the loser gets a Conflict.
-func insertOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, claims []producttypes.Claim, detail string) error {
-	q := `WITH product AS (
-			SELECT 1 FROM products WHERE tenant_id = $1 AND id = $3 AND active
-				AND schema_version = $12 AND price_cents = $9 AND currency = $10),
-		o AS (
-			INSERT INTO orders AS o (tenant_id, id, product_id, product_type, category, customer_id, player_id,
-				status, amount_cents, currency, custom_data, schema_version, evidence, paid_at)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $8 = 'paid' THEN now() END
-			FROM product
-			ON CONFLICT (tenant_id, product_id, player_id) WHERE status IN ('pending', 'paid', 'partially_refunded')
-			DO NOTHING
-			RETURNING ` + orderFields + `),
-		audit AS (
-			INSERT INTO order_events (tenant_id, id, order_id, actor, from_status, to_status, detail)
-			SELECT $1, $14, o.id, 'buyer', NULL, o.status, $15 FROM o),
-		` + eventsCTE("o", "", "NULL", "$18", "$19") + `
-		SELECT *, $16::text, $17::text FROM o`
-	evIDs, types := eventParams(nil, o.Status)
-	row := tx.QueryRow(ctx, q, tenantID, o.ID, o.ProductID, o.ProductType, o.Category, o.CustomerID, o.PlayerID,
-		o.Status, o.AmountCents, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence, ids.New(), detail,
-		o.ProductName, o.PlayerName, evIDs, types)
-	inserted, err := scanOrder(row)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var existing *uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT (SELECT id FROM orders WHERE tenant_id = $1 AND product_id = $2 AND player_id = $3
-			AND status IN ('pending', 'paid', 'partially_refunded'))`, tenantID, o.ProductID, o.PlayerID).Scan(&existing)
-		if err != nil {
-			return fmt.Errorf("find existing order: %w", err)
-		}
-		if existing == nil {
-			return errProductChanged
-		}
-		return &apperr.Conflict{Detail: "the player already has a pending or paid order for this product", OrderID: existing.String()}
-	}
-	if err != nil {
-		return fmt.Errorf("insert order: %w", err)
-	}
-	*o = inserted
-	return acquireClaims(ctx, tx, tenantID, o.ID, claims)
-}
