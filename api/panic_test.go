@@ -26,19 +26,17 @@ var (
 	_ producttypes.PaidHook         = panicky{}
 )
 
-func (panicky) Name() string            { return "panicky" }
-func (panicky) Title() string           { return "Panicky" }
-func (panicky) Description() string     { return "panics where its config says" }
-func (panicky) DefaultCategory() string { return "tests" }
-func (panicky) ConfigSchema() json.RawMessage {
-	return json.RawMessage(`{"type":"object","properties":{"panic_in":{"type":"string"}},"additionalProperties":false}`)
+func (panicky) Info() producttypes.Info {
+	return producttypes.Info{Name: "panicky", Title: "Panicky", Description: "panics where its config says",
+		DefaultCategory: "tests",
+		ConfigSchema:    json.RawMessage(`{"type":"object","properties":{"panic_in":{"type":"string"}},"additionalProperties":false}`)}
 }
 
-func panicIn(config json.RawMessage, capability string) {
+func panicIn(config producttypes.Config, capability string) {
 	var c struct {
 		PanicIn string `json:"panic_in"`
 	}
-	_ = json.Unmarshal(config, &c)
+	_ = json.Unmarshal(config.Raw, &c)
 	if c.PanicIn == capability {
 		var m map[string]int
 		//lint:ignore SA5000 the nil-map bug a plugin may have, on purpose
@@ -46,12 +44,12 @@ func panicIn(config json.RawMessage, capability string) {
 	}
 }
 
-func (panicky) BuyerSchema(config json.RawMessage) (json.RawMessage, error) {
+func (panicky) BuyerSchema(config producttypes.Config) (json.RawMessage, error) {
 	panicIn(config, "buyer_schema")
 	return json.RawMessage(`{"type":"object"}`), nil
 }
 
-func (panicky) Normalize(config json.RawMessage, data map[string]any) map[string]any {
+func (panicky) Normalize(config producttypes.Config, data map[string]any) map[string]any {
 	panicIn(config, "normalize")
 	return data
 }

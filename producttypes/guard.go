@@ -39,24 +39,47 @@ func safeName(typ Type) (name string) {
 			name = fmt.Sprintf("%T", typ)
 		}
 	}()
-	return typ.Name()
+	return typ.Info().Name
 }
 
-// BuyerSchemaOf runs typ.BuyerSchema.
-func BuyerSchemaOf(typ Type, config json.RawMessage) (schema json.RawMessage, err error) {
+// DecodeConfigOf decodes a product's config (one that passed the config
+// schema) with the type's ConfigDecoder, if it has one: the Config every
+// other capability is given. The platform calls it once per product
+// version.
+func DecodeConfigOf(typ Type, raw json.RawMessage) (cfg Config, err error) {
+	cfg.Raw = raw
+	d, ok := typ.(ConfigDecoder)
+	if !ok {
+		return cfg, nil
+	}
+	defer recoverInto(typ, "decode_config", &err)
+	cfg.Value, err = d.DecodeConfig(raw)
+	return cfg, err
+}
+
+// emptyBuyerSchema is the buyer schema of a type that takes no data.
+var emptyBuyerSchema = json.RawMessage(`{"type":"object","additionalProperties":false}`)
+
+// BuyerSchemaOf runs the type's BuyerSchemer, if it has one; a type without
+// one takes no data (an empty object).
+func BuyerSchemaOf(typ Type, cfg Config) (schema json.RawMessage, err error) {
+	bs, ok := typ.(BuyerSchemer)
+	if !ok {
+		return emptyBuyerSchema, nil
+	}
 	defer recoverInto(typ, "buyer_schema", &err)
-	return typ.BuyerSchema(config)
+	return bs.BuyerSchema(cfg)
 }
 
 // NormalizeData runs the type's Normalizer, if it has one; data is returned
 // unchanged otherwise.
-func NormalizeData(typ Type, config json.RawMessage, data map[string]any) (out map[string]any, err error) {
+func NormalizeData(typ Type, cfg Config, data map[string]any) (out map[string]any, err error) {
 	n, ok := typ.(Normalizer)
 	if !ok {
 		return data, nil
 	}
 	defer recoverInto(typ, "normalize", &err)
-	return n.Normalize(config, data), nil
+	return n.Normalize(cfg, data), nil
 }
 
 // ValidateProductOf runs the type's ProductValidator, if it has one.

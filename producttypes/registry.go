@@ -23,16 +23,6 @@ type Registry struct {
 	info   map[string]Info
 }
 
-// Info is a type's static description, read once at registration so that
-// serving it never calls into the type's code again.
-type Info struct {
-	Name            string
-	Title           string
-	Description     string
-	DefaultCategory string
-	ConfigSchema    json.RawMessage
-}
-
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
 	return &Registry{types: map[string]Type{}, config: map[string]*Schema{}, info: map[string]Info{}}
@@ -40,8 +30,10 @@ func NewRegistry() *Registry {
 
 // Register adds types to the registry. Like database/sql.Register it panics
 // when a type is nil, its name is empty or malformed, a name is registered
-// twice, or its config schema does not compile: these are programming errors
-// that must stop start-up.
+// twice, its default category is malformed, or its config schema does not
+// compile: these are programming errors that must stop start-up. Each
+// type's Info is read here, once; serving it never calls into the type
+// again.
 func (r *Registry) Register(types ...Type) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -49,7 +41,8 @@ func (r *Registry) Register(types ...Type) {
 		if t == nil {
 			panic("producttypes: Register type is nil")
 		}
-		name := t.Name()
+		info := infoOf(t)
+		name := info.Name
 		if name == "" {
 			panic("producttypes: Register type with empty name")
 		}
@@ -59,8 +52,9 @@ func (r *Registry) Register(types ...Type) {
 		if _, dup := r.types[name]; dup {
 			panic("producttypes: Register called twice for type " + name)
 		}
-		info := Info{Name: name, Title: t.Title(), Description: t.Description(),
-			DefaultCategory: t.DefaultCategory(), ConfigSchema: t.ConfigSchema()}
+		if len(info.ConfigSchema) == 0 {
+			info.ConfigSchema = json.RawMessage(`{"type":"object","additionalProperties":false}`)
+		}
 		if !categoryRE.MatchString(info.DefaultCategory) {
 			panic(fmt.Sprintf("producttypes: type %s has a malformed default category %q", name, info.DefaultCategory))
 		}
@@ -123,4 +117,15 @@ func prefixOrRoot(prefix string) string {
 		return "/"
 	}
 	return prefix
+}
+
+// infoOf reads a type's Info; a panic in it is the registration's panic,
+// with the type named.
+func infoOf(t Type) (info Info) {
+	defer func() {
+		if v := recover(); v != nil {
+			panic(fmt.Sprintf("producttypes: Info of %T panicked: %v", t, v))
+		}
+	}()
+	return t.Info()
 }

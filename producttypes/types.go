@@ -6,26 +6,57 @@ import (
 	"time"
 )
 
-// Type is what every product type implements.
+// Type is what every product type implements: its static description.
+// Everything else a type can do is an optional one-method capability below,
+// found by type assertion (ConfigDecoder, BuyerSchemer, Normalizer,
+// ProductValidator, RuleChecker, Evidencer, PaidHook).
 type Type interface {
+	// Info is read once, at registration.
+	Info() Info
+}
+
+// Info is a type's static description.
+type Info struct {
 	// Name is the stable lowercase identifier stored with every product
 	// (^[a-z][a-z0-9_-]{0,39}$).
-	Name() string
+	Name string
 	// Title is a human readable name for admin tools.
-	Title() string
+	Title string
 	// Description says what the type is for.
-	Description() string
-	// DefaultCategory is the category a new product gets when none is given
-	// (^[a-z0-9-]{1,40}$).
-	DefaultCategory() string
-	// ConfigSchema is the JSON Schema (draft 2020-12) that a product's config
-	// must satisfy. It is compiled once, at registration.
-	ConfigSchema() json.RawMessage
-	// BuyerSchema turns a product config that satisfied ConfigSchema into the
-	// JSON Schema that a buyer's custom_data must satisfy (the product's
-	// custom_fields). It must be deterministic: the same config gives the same
-	// bytes.
-	BuyerSchema(config json.RawMessage) (json.RawMessage, error)
+	Description string
+	// DefaultCategory is the category a new product gets when none is
+	// given (^[a-z0-9-]{1,40}$).
+	DefaultCategory string
+	// ConfigSchema is the JSON Schema (draft 2020-12) that a product's
+	// config must satisfy; compiled once, at registration. Nil accepts only
+	// an empty object.
+	ConfigSchema json.RawMessage
+}
+
+// Config is a product's config as every capability sees it: its JSON as
+// stored, and the value the type's ConfigDecoder made of it — decoded once
+// per product version, after the config passed ConfigSchema (nil for a type
+// without a decoder).
+type Config struct {
+	Raw   json.RawMessage
+	Value any
+}
+
+// ConfigDecoder is implemented by types whose capabilities read their
+// config: DecodeConfig turns a config that passed the schema into the value
+// the others find in Config.Value (apply defaults here). An error refuses
+// the product's config.
+type ConfigDecoder interface {
+	DecodeConfig(raw json.RawMessage) (any, error)
+}
+
+// BuyerSchemer is implemented by types that take data from the buyer: it
+// turns a product's config into the JSON Schema that custom_data must
+// satisfy (the product's custom_fields). It must be deterministic: the same
+// config gives the same bytes. A type without one takes no data (an empty
+// object).
+type BuyerSchemer interface {
+	BuyerSchema(cfg Config) (json.RawMessage, error)
 }
 
 // FieldError names one failing field of a request. Field is a JSON Pointer
@@ -43,7 +74,7 @@ type FieldError struct {
 // must not fail: data it does not understand is returned unchanged for the
 // schema to reject.
 type Normalizer interface {
-	Normalize(config json.RawMessage, data map[string]any) map[string]any
+	Normalize(cfg Config, data map[string]any) map[string]any
 }
 
 // ProductValidator is implemented by types with product rules that a config
@@ -57,7 +88,7 @@ type ProductValidator interface {
 type ProductInput struct {
 	PriceCents int64
 	Currency   string
-	Config     json.RawMessage
+	Config     Config
 }
 
 // RuleChecker is implemented by types with business rules beyond the schema.
@@ -76,7 +107,7 @@ type RuleInput struct {
 	TenantID  string
 	ProductID string
 	PlayerID  string
-	Config    json.RawMessage
+	Config    Config
 	Data      map[string]any
 }
 
@@ -104,7 +135,7 @@ type Evidencer interface {
 
 // EvidenceInput is what an Evidencer sees of a checkout.
 type EvidenceInput struct {
-	Config   json.RawMessage
+	Config   Config
 	Data     map[string]any
 	ClientIP string
 	At       time.Time
@@ -125,6 +156,6 @@ type PaidOrder struct {
 	PlayerID    string
 	AmountCents int64
 	Currency    string
-	Config      json.RawMessage
+	Config      Config
 	Data        map[string]any
 }

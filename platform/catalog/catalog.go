@@ -72,6 +72,7 @@ type Service struct {
 	registry *producttypes.Registry
 
 	schemas sync.Map // "<product id>:<version>" -> *producttypes.Schema
+	configs sync.Map // "<product id>:<version>" -> producttypes.Config
 
 	mu     sync.Mutex
 	gen    uint64 // bumped by every invalidation, so a slow reload cannot store stale data
@@ -148,6 +149,25 @@ func (s *Service) BuyerSchema(p Product) (*producttypes.Schema, error) {
 	}
 	s.schemas.Store(key, sch)
 	return sch, nil
+}
+
+// TypeConfig returns the product's config decoded by its type (see
+// producttypes.Config), once per product version.
+func (s *Service) TypeConfig(p Product) (producttypes.Config, error) {
+	key := p.ID.String() + ":" + fmt.Sprint(p.SchemaVersion)
+	if v, ok := s.configs.Load(key); ok {
+		return v.(producttypes.Config), nil
+	}
+	typ, ok := s.registry.Get(p.Type)
+	if !ok {
+		return producttypes.Config{}, fmt.Errorf("product %s has unregistered type %q", p.ID, p.Type)
+	}
+	cfg, err := producttypes.DecodeConfigOf(typ, p.Config)
+	if err != nil {
+		return producttypes.Config{}, fmt.Errorf("decode config of product %s: %w", p.ID, err)
+	}
+	s.configs.Store(key, cfg)
+	return cfg, nil
 }
 
 func (s *Service) invalidate(tenantID uuid.UUID) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -89,8 +90,15 @@ func (s *Service) Create(ctx context.Context, tenantID uuid.UUID, tenantCurrency
 	return p, nil
 }
 
-// complete validates p's plain fields and config, and generates its buyer
-// schema. It returns the field errors found.
+// Complete is the validation every product write runs: p's plain fields,
+// its config against the type's config schema, the type's decoding of it
+// and its product rules; then it generates p's buyer schema
+// (CustomFields). It returns the field errors found. The conformance suite
+// of product types drives it too.
+func (s *Service) Complete(typ producttypes.Type, p *Product) ([]apperr.FieldError, error) {
+	return s.complete(typ, p)
+}
+
 func (s *Service) complete(typ producttypes.Type, p *Product) ([]apperr.FieldError, error) {
 	var fields []apperr.FieldError
 	if p.Name == "" || len(p.Name) > 200 {
@@ -108,7 +116,7 @@ func (s *Service) complete(typ producttypes.Type, p *Product) ([]apperr.FieldErr
 	if !currencyRE.MatchString(p.Currency) {
 		fields = append(fields, apperr.FieldError{Field: "/currency", Message: "must be a lowercase ISO 4217 code such as usd"})
 	}
-	cfgErrs, err := s.registry.ValidateConfig(typ.Name(), p.Config, "/config")
+	cfgErrs, err := s.registry.ValidateConfig(p.Type, p.Config, "/config")
 	if err != nil {
 		return nil, err
 	}
@@ -116,20 +124,29 @@ func (s *Service) complete(typ producttypes.Type, p *Product) ([]apperr.FieldErr
 	if len(cfgErrs) > 0 {
 		return fields, nil
 	}
+	cfg, err := producttypes.DecodeConfigOf(typ, p.Config)
+	var pe *producttypes.PanicError
+	if errors.As(err, &pe) {
+		return nil, err
+	}
+	if err != nil {
+		return append(fields, apperr.FieldError{Field: "/config", Message: "is not a config this product type can use",
+			Detail: err.Error()}), nil
+	}
 	pfields, err := producttypes.ValidateProductOf(typ, producttypes.ProductInput{
-		PriceCents: p.PriceCents, Currency: p.Currency, Config: p.Config})
+		PriceCents: p.PriceCents, Currency: p.Currency, Config: cfg})
 	if err != nil {
 		return nil, err
 	}
 	if fields = append(fields, apperr.FromTypes(pfields)...); len(fields) > 0 {
 		return fields, nil
 	}
-	schema, err := producttypes.BuyerSchemaOf(typ, p.Config)
+	schema, err := producttypes.BuyerSchemaOf(typ, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("generate buyer schema: %w", err)
 	}
 	if _, err := producttypes.CompileSchema(schema); err != nil {
-		return nil, fmt.Errorf("product type %s generated a schema that does not compile: %w", typ.Name(), err)
+		return nil, fmt.Errorf("product type %s generated a schema that does not compile: %w", p.Type, err)
 	}
 	p.CustomFields = schema
 	return nil, nil

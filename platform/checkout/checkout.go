@@ -89,6 +89,7 @@ type Result struct {
 type checked struct {
 	product catalog.Product
 	typ     producttypes.Type
+	cfg     producttypes.Config // the product's config as its type decoded it
 	data    map[string]any
 }
 
@@ -181,7 +182,10 @@ func (s *Service) precheck(ctx context.Context, req Request) (checked, error) {
 			fields = append(fields, apperr.FieldError{Field: u.ptr, Message: "must be a URL on one of the league's allowed redirect origins"})
 		}
 	}
-	data, dataFields, err := s.validateData(ctx, c.product, typ, in.CustomData)
+	if c.cfg, err = s.catalog.TypeConfig(c.product); err != nil {
+		return checked{}, err
+	}
+	data, dataFields, err := s.validate(ctx, c.product, typ, c.cfg, in.CustomData)
 	if err != nil {
 		return checked{}, err
 	}
@@ -205,7 +209,7 @@ func (s *Service) place(ctx context.Context, tx pgx.Tx, req Request, c checked, 
 		return placed{}, err
 	}
 	fields, claims, err := producttypes.CheckRulesOf(ctx, c.typ, producttypes.RuleInput{TenantID: req.TenantID.String(),
-		ProductID: c.product.ID.String(), PlayerID: playerID.String(), Config: c.product.Config, Data: c.data})
+		ProductID: c.product.ID.String(), PlayerID: playerID.String(), Config: c.cfg, Data: c.data})
 	if err != nil {
 		return placed{}, err
 	}
@@ -213,7 +217,7 @@ func (s *Service) place(ctx context.Context, tx pgx.Tx, req Request, c checked, 
 		return placed{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: apperr.FromTypes(fields)}
 	}
 	var evidence json.RawMessage
-	m, err := producttypes.EvidenceOf(ctx, c.typ, producttypes.EvidenceInput{Config: c.product.Config, Data: c.data,
+	m, err := producttypes.EvidenceOf(ctx, c.typ, producttypes.EvidenceInput{Config: c.cfg, Data: c.data,
 		ClientIP: req.ClientIP, At: time.Now().UTC()})
 	if err != nil {
 		return placed{}, fmt.Errorf("stamp evidence: %w", err)
@@ -264,16 +268,21 @@ func pickPlayer(c customers.Customer, given *string) (uuid.UUID, error) {
 }
 
 // Validate normalizes custom_data and validates it against the product's
-// compiled buyer schema, as a checkout does (the importer's rows too).
+// compiled buyer schema, as a checkout does (the importer's rows and the
+// product types' conformance suite too).
 func (s *Service) Validate(ctx context.Context, product catalog.Product, typ producttypes.Type,
 	raw json.RawMessage) (map[string]any, []apperr.FieldError, error) {
-	return s.validateData(ctx, product, typ, raw)
+	cfg, err := s.catalog.TypeConfig(product)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.validate(ctx, product, typ, cfg, raw)
 }
 
-// validateData normalizes custom_data and validates it against the
+// validate normalizes custom_data and validates it against the
 // product's compiled buyer schema. The request's deadline is honoured
 // between the steps.
-func (s *Service) validateData(ctx context.Context, product catalog.Product, typ producttypes.Type,
+func (s *Service) validate(ctx context.Context, product catalog.Product, typ producttypes.Type, cfg producttypes.Config,
 	raw json.RawMessage) (map[string]any, []apperr.FieldError, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		raw = json.RawMessage(`{}`)
@@ -286,7 +295,7 @@ func (s *Service) validateData(ctx context.Context, product catalog.Product, typ
 	if ptr, found := nulField(obj, "/custom_data"); found {
 		return nil, apperr.Field(ptr, "must not contain U+0000"), nil
 	}
-	if obj, err = producttypes.NormalizeData(typ, product.Config, obj); err != nil {
+	if obj, err = producttypes.NormalizeData(typ, cfg, obj); err != nil {
 		return nil, nil, err
 	}
 	schema, err := s.catalog.BuyerSchema(product)

@@ -57,12 +57,12 @@ func (s *Service) placeFast(ctx context.Context, req Request, c checked, status 
 		playerText = player.String()
 	}
 	fields, claims, err := producttypes.CheckRulesOf(ctx, c.typ, producttypes.RuleInput{TenantID: req.TenantID.String(),
-		ProductID: c.product.ID.String(), PlayerID: playerText, Config: c.product.Config, Data: c.data})
+		ProductID: c.product.ID.String(), PlayerID: playerText, Config: c.cfg, Data: c.data})
 	if err != nil || len(fields) > 0 || (player == nil && len(claims) > 0) {
 		return fastResult{}, false // the ordinary way runs the rules again, knowing the player
 	}
 	var evidence json.RawMessage
-	m, err := producttypes.EvidenceOf(ctx, c.typ, producttypes.EvidenceInput{Config: c.product.Config, Data: c.data,
+	m, err := producttypes.EvidenceOf(ctx, c.typ, producttypes.EvidenceInput{Config: c.cfg, Data: c.data,
 		ClientIP: req.ClientIP, At: time.Now().UTC()})
 	if err != nil {
 		return fastResult{}, false

@@ -70,12 +70,16 @@ func fuzzImportService(f *testing.F) (*Service, map[uuid.UUID]catalog.Product) {
 	products := map[uuid.UUID]catalog.Product{}
 	for _, p := range fuzzProducts {
 		typ, _ := reg.Get(p.typ)
-		fields, err := typ.BuyerSchema(json.RawMessage(p.config))
+		cfg, err := producttypes.DecodeConfigOf(typ, json.RawMessage(p.config))
+		if err != nil {
+			f.Fatal(err)
+		}
+		fields, err := producttypes.BuyerSchemaOf(typ, cfg)
 		if err != nil {
 			f.Fatal(err)
 		}
 		id := uuid.MustParse(p.id)
-		products[id] = catalog.Product{ID: id, Type: p.typ, Category: typ.DefaultCategory(), PriceCents: p.price,
+		products[id] = catalog.Product{ID: id, Type: p.typ, Category: typ.Info().DefaultCategory, PriceCents: p.price,
 			Currency: "usd", Config: json.RawMessage(p.config), CustomFields: fields, SchemaVersion: 1, Active: true}
 	}
 	cat := catalog.NewService(nil, reg)
@@ -120,8 +124,12 @@ func fuzzImportRow(s *Service, products map[uuid.UUID]catalog.Product, get func(
 	if len(fields) > 0 {
 		return nil, &apperr.Invalid{Fields: fields}
 	}
+	cfg, err := s.catalog.TypeConfig(product)
+	if err != nil {
+		return nil, err
+	}
 	ruleFields, _, err := producttypes.CheckRulesOf(context.Background(), typ, producttypes.RuleInput{TenantID: uuid.Nil.String(),
-		ProductID: product.ID.String(), PlayerID: ids.New().String(), Config: product.Config, Data: data})
+		ProductID: product.ID.String(), PlayerID: ids.New().String(), Config: cfg, Data: data})
 	if err != nil {
 		return nil, err
 	}

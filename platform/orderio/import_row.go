@@ -65,8 +65,12 @@ func (s *Service) importOrder(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 	if len(fields) > 0 {
 		return nil, nil, &apperr.Invalid{Fields: fields}
 	}
+	cfg, err := s.catalog.TypeConfig(product)
+	if err != nil {
+		return nil, nil, err
+	}
 	ruleFields, claims, err := producttypes.CheckRulesOf(ctx, typ, producttypes.RuleInput{TenantID: tenantID.String(),
-		ProductID: product.ID.String(), PlayerID: o.PlayerID.String(), Config: product.Config, Data: data})
+		ProductID: product.ID.String(), PlayerID: o.PlayerID.String(), Config: cfg, Data: data})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -30,13 +30,9 @@ type hooked struct {
 	paid []string
 }
 
-func (*hooked) Name() string                  { return "hooked" }
-func (*hooked) Title() string                 { return "Hooked" }
-func (*hooked) Description() string           { return "records paid orders" }
-func (*hooked) DefaultCategory() string       { return "tests" }
-func (*hooked) ConfigSchema() json.RawMessage { return json.RawMessage(`{"type":"object"}`) }
-func (*hooked) BuyerSchema(json.RawMessage) (json.RawMessage, error) {
-	return json.RawMessage(`{"type":"object","additionalProperties":false}`), nil
+func (*hooked) Info() producttypes.Info {
+	return producttypes.Info{Name: "hooked", Title: "Hooked", Description: "records paid orders", DefaultCategory: "tests",
+		ConfigSchema: json.RawMessage(`{"type":"object"}`)}
 }
 
 func (h *hooked) OnPaid(_ context.Context, o producttypes.PaidOrder) error {

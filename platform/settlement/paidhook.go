@@ -84,11 +84,15 @@ func (h *PaidHooks) Work(ctx context.Context, job *river.Job[PaidHookArgs]) erro
 	if err != nil {
 		return fmt.Errorf("paid hook: read product: %w", err)
 	}
+	cfg, err := s.catalog.TypeConfig(p)
+	if err != nil {
+		return fmt.Errorf("paid hook: %w", err)
+	}
 	var data map[string]any
 	_ = json.Unmarshal(o.CustomData, &data)
 	err = producttypes.OnPaidOf(ctx, typ, producttypes.PaidOrder{TenantID: job.Args.TenantID.String(), OrderID: o.ID.String(),
 		ProductID: p.ID.String(), PlayerID: o.PlayerID.String(), AmountCents: o.AmountCents,
-		Currency: o.Currency, Config: p.Config, Data: data})
+		Currency: o.Currency, Config: cfg, Data: data})
 	var pe *producttypes.PanicError
 	if errors.As(err, &pe) {
 		s.panicked("product_type")

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/leaguepay/checkout/producttypes"
 )
 
 // SignerNameMaxLength is the most characters a signer's name may have.
@@ -14,8 +16,8 @@ const draft = "https://json-schema.org/draft/2020-12/schema"
 // BuyerSchema returns the JSON Schema of a contract buyer's custom_data for
 // a config that passed the config schema. The bytes are deterministic:
 // encoding/json sorts map keys.
-func (Type) BuyerSchema(raw json.RawMessage) (json.RawMessage, error) {
-	c, err := parseConfig(raw)
+func (Type) BuyerSchema(cfg producttypes.Config) (json.RawMessage, error) {
+	c, err := configOf(cfg)
 	if err != nil {
 		return nil, err
 	}

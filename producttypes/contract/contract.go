@@ -21,31 +21,22 @@ type Type struct{}
 
 // Compile-time proof of the optional capabilities Type implements.
 var (
-	_ producttypes.Type        = Type{}
-	_ producttypes.Normalizer  = Type{}
-	_ producttypes.RuleChecker = Type{}
-	_ producttypes.Evidencer   = Type{}
+	_ producttypes.Type          = Type{}
+	_ producttypes.ConfigDecoder = Type{}
+	_ producttypes.BuyerSchemer  = Type{}
+	_ producttypes.Normalizer    = Type{}
+	_ producttypes.RuleChecker   = Type{}
+	_ producttypes.Evidencer     = Type{}
 )
 
 // New returns the player contract product type, for registry.Register.
 func New() producttypes.Type { return Type{} }
 
-// Name returns "contract".
-func (Type) Name() string { return "contract" }
-
-// Title returns "Player contract".
-func (Type) Title() string { return "Player contract" }
-
-// Description says what a contract product is for.
-func (Type) Description() string {
-	return "A player contract for one season: a parent, guardian or the player accepts a versioned set of terms."
+// Info describes the contract type.
+func (Type) Info() producttypes.Info {
+	return producttypes.Info{Name: "contract", Title: "Player contract", Description: "A player contract for one season: a parent, guardian or the player accepts a versioned set of terms.",
+		DefaultCategory: "contracts", ConfigSchema: json.RawMessage(configSchema)}
 }
-
-// DefaultCategory returns "contracts".
-func (Type) DefaultCategory() string { return "contracts" }
-
-// ConfigSchema returns the JSON Schema of a contract product's config.
-func (Type) ConfigSchema() json.RawMessage { return json.RawMessage(configSchema) }
 
 // config is a decoded contract product config with its defaults applied.
 type config struct {
@@ -54,6 +45,19 @@ type config struct {
 	TermsURL            string   `json:"terms_url"`
 	TermsVersion        string   `json:"terms_version"`
 	SignerRelationships []string `json:"signer_relationships"`
+}
+
+// DecodeConfig decodes a config that passed the config schema, once per
+// product version, into the config every capability reads.
+func (Type) DecodeConfig(raw json.RawMessage) (any, error) { return parseConfig(raw) }
+
+// configOf is the decoded config of cfg (decoded here when the caller did
+// not: a capability called directly).
+func configOf(cfg producttypes.Config) (config, error) {
+	if c, ok := cfg.Value.(config); ok {
+		return c, nil
+	}
+	return parseConfig(cfg.Raw)
 }
 
 // parseConfig strictly decodes a config and applies its defaults.

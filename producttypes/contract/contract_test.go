@@ -50,7 +50,7 @@ func TestNormalize(t *testing.T) {
 	n := contract.New().(producttypes.Normalizer)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := n.Normalize(json.RawMessage(textTerms), tt.in); !reflect.DeepEqual(got, tt.want) {
+			if got := n.Normalize(producttypes.Config{Raw: json.RawMessage(textTerms)}, tt.in); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Normalize(%#v) = %#v, want %#v", tt.in, got, tt.want)
 			}
 		})
@@ -72,7 +72,7 @@ func TestCheckRules(t *testing.T) {
 	rc := contract.New().(producttypes.RuleChecker)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := producttypes.RuleInput{TenantID: "t1", ProductID: "p1", PlayerID: tt.player, Config: json.RawMessage(tt.config)}
+			in := producttypes.RuleInput{TenantID: "t1", ProductID: "p1", PlayerID: tt.player, Config: producttypes.Config{Raw: json.RawMessage(tt.config)}}
 			fes, claims, err := rc.CheckRules(context.Background(), in)
 			if err != nil {
 				t.Fatalf("CheckRules: %v", err)
@@ -110,7 +110,7 @@ func TestEvidence(t *testing.T) {
 	e := contract.New().(producttypes.Evidencer)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := producttypes.EvidenceInput{Config: json.RawMessage(tt.config), ClientIP: "192.0.2.10", At: at}
+			in := producttypes.EvidenceInput{Config: producttypes.Config{Raw: json.RawMessage(tt.config)}, ClientIP: "192.0.2.10", At: at}
 			got, err := e.Evidence(context.Background(), in)
 			if err != nil {
 				t.Fatalf("Evidence: %v", err)
@@ -121,7 +121,7 @@ func TestEvidence(t *testing.T) {
 		})
 	}
 	t.Run("evidence without an acceptance time is an error", func(t *testing.T) {
-		in := producttypes.EvidenceInput{Config: json.RawMessage(textTerms)}
+		in := producttypes.EvidenceInput{Config: producttypes.Config{Raw: json.RawMessage(textTerms)}}
 		if _, err := e.Evidence(context.Background(), in); err == nil {
 			t.Error("Evidence without At succeeded")
 		}
@@ -130,7 +130,7 @@ func TestEvidence(t *testing.T) {
 
 func TestBuyerSchema(t *testing.T) {
 	t.Run("absent signer relationships default to parent, guardian and player", func(t *testing.T) {
-		raw, err := contract.New().BuyerSchema(json.RawMessage(textTerms))
+		raw, err := contract.Type{}.BuyerSchema(producttypes.Config{Raw: json.RawMessage(textTerms)})
 		if err != nil {
 			t.Fatalf("BuyerSchema: %v", err)
 		}

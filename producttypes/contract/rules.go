@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -15,7 +14,7 @@ import (
 // Normalize cleans a buyer's custom_data before validation: it trims every
 // top-level string and lower-cases signer_relationship. It returns a new
 // map, never edits data, and leaves other values for the schema to judge.
-func (Type) Normalize(_ json.RawMessage, data map[string]any) map[string]any {
+func (Type) Normalize(_ producttypes.Config, data map[string]any) map[string]any {
 	out := make(map[string]any, len(data))
 	for k, v := range data {
 		if s, ok := v.(string); ok {
@@ -36,7 +35,7 @@ func Scope(season string) string { return "contract-season:" + season }
 // CheckRules claims the player within the season, so a player signs at
 // most one live contract per season.
 func (Type) CheckRules(_ context.Context, in producttypes.RuleInput) ([]producttypes.FieldError, []producttypes.Claim, error) {
-	c, err := parseConfig(in.Config)
+	c, err := configOf(in.Config)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,7 +47,7 @@ func (Type) CheckRules(_ context.Context, in producttypes.RuleInput) ([]productt
 
 // Evidence stamps what the signer accepted, when and from where.
 func (Type) Evidence(_ context.Context, in producttypes.EvidenceInput) (map[string]any, error) {
-	c, err := parseConfig(in.Config)
+	c, err := configOf(in.Config)
 	if err != nil {
 		return nil, err
 	}

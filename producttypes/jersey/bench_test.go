@@ -16,7 +16,7 @@ const benchData = `{"jersey_number":" 07","top_size":"am ","bottom_size":"al","n
 
 func compiledBuyerSchema(b *testing.B) *producttypes.Schema {
 	b.Helper()
-	raw, err := jersey.New().BuyerSchema(json.RawMessage(benchConfig))
+	raw, err := jersey.Type{}.BuyerSchema(producttypes.Config{Raw: json.RawMessage(benchConfig)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func decodeData(b *testing.B) map[string]any {
 func BenchmarkValidateCustomData(b *testing.B) {
 	s := compiledBuyerSchema(b)
 	n := jersey.New().(producttypes.Normalizer)
-	data := n.Normalize(json.RawMessage(benchConfig), decodeData(b))
+	data := n.Normalize(producttypes.Config{Raw: json.RawMessage(benchConfig)}, decodeData(b))
 	if fes := s.Validate(data, "/custom_data"); len(fes) > 0 {
 		b.Fatalf("benchmark data is invalid: %v", fes)
 	}
@@ -62,7 +62,7 @@ func BenchmarkNormalizeAndValidate(b *testing.B) {
 	raw := decodeData(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if fes := s.Validate(n.Normalize(cfg, raw), "/custom_data"); fes != nil {
+		if fes := s.Validate(n.Normalize(producttypes.Config{Raw: cfg}, raw), "/custom_data"); fes != nil {
 			b.Fatal(fes)
 		}
 	}

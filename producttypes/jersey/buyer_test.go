@@ -5,13 +5,14 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/leaguepay/checkout/producttypes"
 	"github.com/leaguepay/checkout/producttypes/jersey"
 )
 
 // buyerSchema decodes the buyer schema of config into a generic map.
 func buyerSchema(t *testing.T, config string) map[string]any {
 	t.Helper()
-	raw, err := jersey.New().BuyerSchema(json.RawMessage(config))
+	raw, err := jersey.Type{}.BuyerSchema(producttypes.Config{Raw: json.RawMessage(config)})
 	if err != nil {
 		t.Fatalf("BuyerSchema: %v", err)
 	}
@@ -64,7 +65,7 @@ func TestBuyerSchema(t *testing.T) {
 		}
 	})
 	t.Run("a config without sizes has no buyer schema", func(t *testing.T) {
-		if _, err := jersey.New().BuyerSchema(json.RawMessage(`{}`)); err == nil {
+		if _, err := (jersey.Type{}).BuyerSchema(producttypes.Config{Raw: json.RawMessage(`{}`)}); err == nil {
 			t.Error("BuyerSchema of a config without sizes succeeded")
 		}
 	})

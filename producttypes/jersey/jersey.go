@@ -18,6 +18,8 @@ type Type struct{}
 // Compile-time proof of the optional capabilities Type implements.
 var (
 	_ producttypes.Type             = Type{}
+	_ producttypes.ConfigDecoder    = Type{}
+	_ producttypes.BuyerSchemer     = Type{}
 	_ producttypes.ProductValidator = Type{}
 	_ producttypes.Normalizer       = Type{}
 	_ producttypes.RuleChecker      = Type{}
@@ -26,22 +28,11 @@ var (
 // New returns the jersey product type, for registry.Register.
 func New() producttypes.Type { return Type{} }
 
-// Name returns "jersey".
-func (Type) Name() string { return "jersey" }
-
-// Title returns "Jersey".
-func (Type) Title() string { return "Jersey" }
-
-// Description says what a jersey product is for.
-func (Type) Description() string {
-	return "A team jersey: the buyer picks top and bottom sizes, a number unique within its scope and, when allowed, a name for the back."
+// Info describes the jersey type.
+func (Type) Info() producttypes.Info {
+	return producttypes.Info{Name: "jersey", Title: "Jersey", Description: "A team jersey: the buyer picks top and bottom sizes, a number unique within its scope and, when allowed, a name for the back.",
+		DefaultCategory: "uniforms", ConfigSchema: json.RawMessage(configSchema)}
 }
-
-// DefaultCategory returns "uniforms".
-func (Type) DefaultCategory() string { return "uniforms" }
-
-// ConfigSchema returns the JSON Schema of a jersey product's config.
-func (Type) ConfigSchema() json.RawMessage { return json.RawMessage(configSchema) }
 
 // config is a decoded jersey product config with its defaults applied.
 type config struct {
@@ -53,6 +44,19 @@ type config struct {
 	NumberScope    string   `json:"number_scope"`
 	NameOnBack     bool     `json:"name_on_back"`
 	OptOut         bool     `json:"opt_out"`
+}
+
+// DecodeConfig decodes a config that passed the config schema, once per
+// product version, into the config every capability reads.
+func (Type) DecodeConfig(raw json.RawMessage) (any, error) { return parseConfig(raw) }
+
+// configOf is the decoded config of cfg (decoded here when the caller did
+// not: a capability called directly).
+func configOf(cfg producttypes.Config) (config, error) {
+	if c, ok := cfg.Value.(config); ok {
+		return c, nil
+	}
+	return parseConfig(cfg.Raw)
 }
 
 // parseConfig strictly decodes a config over the schema's defaults.
@@ -69,7 +73,7 @@ func parseConfig(raw json.RawMessage) (config, error) {
 // ValidateProduct checks the rules of a jersey product that its config
 // schema cannot say. It expects a config that passed the schema.
 func (Type) ValidateProduct(p producttypes.ProductInput) []producttypes.FieldError {
-	c, err := parseConfig(p.Config)
+	c, err := configOf(p.Config)
 	if err != nil {
 		return []producttypes.FieldError{{Field: "/config", Message: "must be a valid jersey config"}}
 	}

@@ -56,7 +56,7 @@ func TestNormalize(t *testing.T) {
 	n := jersey.New().(producttypes.Normalizer)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := n.Normalize(json.RawMessage(youth), tt.in)
+			got := n.Normalize(producttypes.Config{Raw: json.RawMessage(youth)}, tt.in)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Normalize(%#v) = %#v, want %#v", tt.in, got, tt.want)
 			}
@@ -64,7 +64,7 @@ func TestNormalize(t *testing.T) {
 	}
 	t.Run("the input map is not edited", func(t *testing.T) {
 		in := map[string]any{"top_size": " ys"}
-		n.Normalize(json.RawMessage(youth), in)
+		n.Normalize(producttypes.Config{Raw: json.RawMessage(youth)}, in)
 		if in["top_size"] != " ys" {
 			t.Errorf("input changed to %#v", in)
 		}
@@ -104,7 +104,7 @@ func TestCheckRules(t *testing.T) {
 	rc := jersey.New().(producttypes.RuleChecker)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := producttypes.RuleInput{TenantID: "t1", ProductID: "p1", PlayerID: "pl1", Config: json.RawMessage(tt.config), Data: tt.data}
+			in := producttypes.RuleInput{TenantID: "t1", ProductID: "p1", PlayerID: "pl1", Config: producttypes.Config{Raw: json.RawMessage(tt.config)}, Data: tt.data}
 			fes, claims, err := rc.CheckRules(context.Background(), in)
 			if err != nil {
 				t.Fatalf("CheckRules: %v", err)

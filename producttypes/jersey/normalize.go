@@ -3,12 +3,14 @@ package jersey
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/leaguepay/checkout/producttypes"
 )
 
 // Normalize cleans a buyer's custom_data before validation; see the package
 // comment for the rules. It returns a new map, never edits data, and leaves
 // values it does not understand for the schema to refuse.
-func (Type) Normalize(_ json.RawMessage, data map[string]any) map[string]any {
+func (Type) Normalize(_ producttypes.Config, data map[string]any) map[string]any {
 	out := make(map[string]any, len(data))
 	for k, v := range data {
 		if s, ok := v.(string); ok {

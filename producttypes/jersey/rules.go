@@ -20,7 +20,7 @@ const NumberField = "/custom_data/jersey_number"
 // while another player of the scope cannot take it. Data has passed the
 // buyer schema.
 func (Type) CheckRules(_ context.Context, in producttypes.RuleInput) ([]producttypes.FieldError, []producttypes.Claim, error) {
-	c, err := parseConfig(in.Config)
+	c, err := configOf(in.Config)
 	if err != nil {
 		return nil, nil, err
 	}

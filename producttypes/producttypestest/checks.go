@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -20,18 +21,18 @@ func checkCase(typ producttypes.Type, reg *producttypes.Registry, c Case) []erro
 			errs = append(errs, fmt.Errorf("%s: %s: %w", c.file, where, err))
 		}
 	}
+	pl := newPlatform(typ, reg)
 	for i, ic := range c.InvalidConfigs {
-		add(fmt.Sprintf("invalid_configs[%d] (%s)", i, ic.Name), checkInvalidConfig(typ, reg, ic))
+		add(fmt.Sprintf("invalid_configs[%d] (%s)", i, ic.Name), checkInvalidConfig(pl, ic))
 	}
 	if c.Config == nil {
 		return errs
 	}
-	schema, cfgErrs := checkConfig(typ, reg, c)
+	d, cfgErrs := checkConfig(pl, c)
 	add("config", cfgErrs)
-	if schema == nil {
+	if d == nil {
 		return errs
 	}
-	d := dataChecker{typ: typ, config: c.Config, schema: schema}
 	for i, raw := range c.Valid {
 		add(fmt.Sprintf("valid[%d]", i), collect(func() []error { return d.valid(raw) }))
 	}
@@ -50,53 +51,56 @@ func collect(fn func() []error) []error {
 	return errs
 }
 
-// checkConfig checks a case's config and returns its compiled buyer schema,
-// or nil when there is none to check custom_data against.
-func checkConfig(typ producttypes.Type, reg *producttypes.Registry, c Case) (*producttypes.Schema, []error) {
+// checkConfig runs a case's config through the platform's product
+// validation and returns the checker of its custom_data, or nil when there
+// is no buyer schema to check custom_data against.
+func checkConfig(pl platform, c Case) (*dataChecker, []error) {
 	var errs []error
-	fields, err := configFields(typ, reg, c.Config, c.PriceCents, c.Currency)
+	var p catalog.Product
+	var fields []producttypes.FieldError
+	err := protect(func() {
+		var err error
+		p, fields, err = pl.product(c.Config, c.PriceCents, c.Currency)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("product validation: %w", err))
+		}
+	})
+	if err != nil || len(errs) > 0 {
+		return nil, append(errs, err)
+	}
+	if len(fields) > 0 {
+		return nil, []error{fmt.Errorf("config is refused: %v", fieldsOf(fields))}
+	}
+	cfg, err := pl.config(p)
 	if err != nil {
 		return nil, []error{err}
 	}
-	if len(fields) > 0 {
-		errs = append(errs, fmt.Errorf("config is refused: %v", fields))
+	second, err := producttypes.BuyerSchemaOf(pl.typ, cfg)
+	if err != nil {
+		return nil, []error{fmt.Errorf("BuyerSchema: %w", err)}
 	}
-	var first, second json.RawMessage
-	var err1, err2 error
-	if err := protect(func() {
-		first, err1 = typ.BuyerSchema(c.Config)
-		second, err2 = typ.BuyerSchema(c.Config)
-	}); err != nil {
-		return nil, append(errs, fmt.Errorf("BuyerSchema: %w", err))
-	}
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, append(errs, fmt.Errorf("BuyerSchema: %w", err))
-	}
-	if !bytes.Equal(first, second) {
+	if !bytes.Equal(p.CustomFields, second) {
 		errs = append(errs, errors.New("BuyerSchema is not deterministic: two calls gave different bytes"))
 	}
-	if err := checkObjectSchema(first, false); err != nil {
+	if err := checkObjectSchema(p.CustomFields, false); err != nil {
 		errs = append(errs, fmt.Errorf("BuyerSchema: %w", err))
 	}
-	schema, err := producttypes.CompileSchema(first)
+	schema, err := pl.catalog.BuyerSchema(p)
 	if err != nil {
 		return nil, append(errs, fmt.Errorf("BuyerSchema: %w", err))
 	}
-	return schema, errs
+	return &dataChecker{pl: pl, product: p, cfg: cfg, schema: schema}, errs
 }
 
-// configFields returns the fields the platform would refuse a product
-// config for: the config schema's, or when it passes, ValidateProduct's.
-func configFields(typ producttypes.Type, reg *producttypes.Registry, config json.RawMessage, price int64, currency string) ([]string, error) {
+// configFields returns the fields the platform refuses a product config
+// for, as a product write would.
+func configFields(pl platform, config json.RawMessage, price int64, currency string) ([]string, error) {
 	var fes []producttypes.FieldError
 	err := protect(func() {
 		var err error
-		fes, err = reg.ValidateConfig(typ.Name(), config, "/config")
-		if err != nil || len(fes) > 0 {
-			return
-		}
-		if pv, ok := typ.(producttypes.ProductValidator); ok {
-			fes = pv.ValidateProduct(producttypes.ProductInput{PriceCents: price, Currency: currency, Config: config})
+		_, fes, err = pl.product(config, price, currency)
+		if err != nil {
+			panic(err)
 		}
 	})
 	if err != nil {
@@ -105,12 +109,12 @@ func configFields(typ producttypes.Type, reg *producttypes.Registry, config json
 	return fieldsOf(fes), nil
 }
 
-func checkInvalidConfig(typ producttypes.Type, reg *producttypes.Registry, ic InvalidConfig) []error {
+func checkInvalidConfig(pl platform, ic InvalidConfig) []error {
 	currency := ic.Currency
 	if currency == "" {
 		currency = "usd"
 	}
-	got, err := configFields(typ, reg, ic.Config, ic.PriceCents, currency)
+	got, err := configFields(pl, ic.Config, ic.PriceCents, currency)
 	if err != nil {
 		return []error{err}
 	}
@@ -143,14 +147,10 @@ func sameFields(got, want []string) error {
 	return nil
 }
 
-// ruleFields runs CheckRules when the type has it and returns its sorted
-// field pointers and claims.
+// ruleFields runs CheckRules (through the platform's guarded call) and
+// returns its sorted field pointers and claims.
 func ruleFields(typ producttypes.Type, in producttypes.RuleInput) ([]string, []producttypes.Claim, error) {
-	rc, ok := typ.(producttypes.RuleChecker)
-	if !ok {
-		return nil, nil, nil
-	}
-	fes, claims, err := rc.CheckRules(context.Background(), in)
+	fes, claims, err := producttypes.CheckRulesOf(context.Background(), typ, in)
 	if err != nil {
 		return nil, nil, fmt.Errorf("CheckRules: %w", err)
 	}

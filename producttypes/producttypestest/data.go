@@ -10,14 +10,17 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
-// dataChecker checks buyer custom_data against one product config.
+// dataChecker checks buyer custom_data against one product, as the
+// platform validates a checkout's.
 type dataChecker struct {
-	typ    producttypes.Type
-	config json.RawMessage
-	schema *producttypes.Schema
+	pl      platform
+	product catalog.Product
+	cfg     producttypes.Config
+	schema  *producttypes.Schema
 }
 
 // valid checks one custom_data that the type must accept.
@@ -26,16 +29,20 @@ func (d dataChecker) valid(raw json.RawMessage) []error {
 	if err != nil {
 		return []error{err}
 	}
-	norm, errs := d.normalize(data)
-	if fes := d.schema.Validate(norm, "/custom_data"); len(fes) > 0 {
-		return append(errs, fmt.Errorf("buyer schema refused it: %v", fes))
+	_, errs := d.normalize(data)
+	norm, fields, err := d.pl.data(d.product, raw)
+	if err != nil {
+		return append(errs, err)
 	}
-	fields, claims, err := ruleFields(d.typ, d.ruleInput(norm))
+	if len(fields) > 0 {
+		return append(errs, fmt.Errorf("the checkout's validation refused it: %v", fields))
+	}
+	fieldPtrs, claims, err := ruleFields(d.pl.typ, d.ruleInput(norm))
 	switch {
 	case err != nil:
 		return append(errs, err)
-	case len(fields) > 0:
-		return append(errs, fmt.Errorf("CheckRules refused it with fields %v", fields))
+	case len(fieldPtrs) > 0:
+		return append(errs, fmt.Errorf("CheckRules refused it with fields %v", fieldPtrs))
 	}
 	errs = append(errs, checkClaims(claims)...)
 	errs = append(errs, d.float64Variant(raw, claims)...)
@@ -45,36 +52,40 @@ func (d dataChecker) valid(raw json.RawMessage) []error {
 // invalid checks one custom_data that the type must refuse with exactly
 // inv.Fields.
 func (d dataChecker) invalid(inv InvalidData) []error {
-	data, err := decodeObject(inv.Data, true)
+	norm, fes, err := d.pl.data(d.product, inv.Data)
 	if err != nil {
 		return []error{err}
 	}
-	norm, errs := d.normalize(data)
-	got := fieldsOf(d.schema.Validate(norm, "/custom_data"))
+	got := fieldsOf(fes)
 	if len(got) == 0 {
-		got, _, err = ruleFields(d.typ, d.ruleInput(norm))
+		got, _, err = ruleFields(d.pl.typ, d.ruleInput(norm))
 		if err != nil {
-			return append(errs, err)
+			return []error{err}
 		}
 	}
 	if err := sameFields(got, inv.Fields); err != nil {
-		errs = append(errs, err)
+		return []error{err}
 	}
-	return errs
+	return nil
 }
 
-// normalize runs the type's Normalizer, when it has one, on a copy of data
-// and checks that normalizing the result again changes nothing.
+// normalize runs the type's Normalizer on a copy of data and checks that
+// normalizing the result again changes nothing.
 func (d dataChecker) normalize(data map[string]any) (map[string]any, []error) {
-	n, ok := d.typ.(producttypes.Normalizer)
-	if !ok {
+	if _, ok := d.pl.typ.(producttypes.Normalizer); !ok {
 		return data, nil
 	}
-	once := n.Normalize(d.config, deepCopy(data).(map[string]any))
+	once, err := producttypes.NormalizeData(d.pl.typ, d.cfg, deepCopy(data).(map[string]any))
+	if err != nil {
+		return data, []error{err}
+	}
 	if once == nil {
 		return data, []error{errors.New("normalizing returned nil")}
 	}
-	twice := n.Normalize(d.config, deepCopy(once).(map[string]any))
+	twice, err := producttypes.NormalizeData(d.pl.typ, d.cfg, deepCopy(once).(map[string]any))
+	if err != nil {
+		return once, []error{err}
+	}
 	if !reflect.DeepEqual(once, twice) {
 		return once, []error{fmt.Errorf("normalizing is not idempotent: once %s, twice %s", show(once), show(twice))}
 	}
@@ -92,7 +103,7 @@ func (d dataChecker) float64Variant(raw json.RawMessage, want []producttypes.Cla
 	if fes := d.schema.Validate(norm, "/custom_data"); len(fes) > 0 {
 		return []error{fmt.Errorf("decoded with float64 numbers, buyer schema refused it: %v", fes)}
 	}
-	_, claims, err := ruleFields(d.typ, d.ruleInput(norm))
+	_, claims, err := ruleFields(d.pl.typ, d.ruleInput(norm))
 	if err != nil {
 		return []error{fmt.Errorf("decoded with float64 numbers: %w", err)}
 	}
@@ -105,18 +116,17 @@ func (d dataChecker) float64Variant(raw json.RawMessage, want []producttypes.Cla
 func (d dataChecker) ruleInput(data map[string]any) producttypes.RuleInput {
 	return producttypes.RuleInput{
 		TenantID: tenantID, ProductID: productID, PlayerID: playerID,
-		Config: d.config, Data: data,
+		Config: d.cfg, Data: data,
 	}
 }
 
 // evidence checks that an Evidencer stamps a non-empty, encodable object.
 func (d dataChecker) evidence(data map[string]any) []error {
-	e, ok := d.typ.(producttypes.Evidencer)
-	if !ok {
+	if _, ok := d.pl.typ.(producttypes.Evidencer); !ok {
 		return nil
 	}
-	in := producttypes.EvidenceInput{Config: d.config, Data: data, ClientIP: clientIP, At: at}
-	ev, err := e.Evidence(context.Background(), in)
+	in := producttypes.EvidenceInput{Config: d.cfg, Data: data, ClientIP: clientIP, At: at}
+	ev, err := producttypes.EvidenceOf(context.Background(), d.pl.typ, in)
 	switch {
 	case err != nil:
 		return []error{fmt.Errorf("evidence: %w", err)}

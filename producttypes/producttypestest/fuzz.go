@@ -36,20 +36,20 @@ func FuzzCustomData(f *testing.F, typ producttypes.Type, cases fs.FS) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	reg, errs := checkType(typ)
+	if reg == nil {
+		f.Fatal(errors.Join(errs...))
+	}
 	var checkers []dataChecker
 	for _, c := range loaded {
 		if c.Config == nil {
 			continue
 		}
-		raw, err := typ.BuyerSchema(c.Config)
-		if err != nil {
-			f.Fatalf("%s: BuyerSchema: %v", c.file, err)
+		d, errs := checkConfig(newPlatform(typ, reg), c)
+		if d == nil {
+			f.Fatalf("%s: %v", c.file, errors.Join(errs...))
 		}
-		schema, err := producttypes.CompileSchema(raw)
-		if err != nil {
-			f.Fatalf("%s: compile buyer schema: %v", c.file, err)
-		}
-		checkers = append(checkers, dataChecker{typ: typ, config: c.Config, schema: schema})
+		checkers = append(checkers, *d)
 		for _, v := range c.Valid {
 			f.Add([]byte(v))
 		}
@@ -63,7 +63,7 @@ func FuzzCustomData(f *testing.F, typ producttypes.Type, cases fs.FS) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for i, d := range checkers {
 			if err := errors.Join(d.fuzzed(raw)...); err != nil {
-				t.Errorf("config %d %s:\n%v", i, d.config, err)
+				t.Errorf("config %d %s:\n%v", i, d.product.Config, err)
 			}
 		}
 	})
@@ -78,9 +78,10 @@ type pipelineResult struct {
 	fields    []producttypes.FieldError
 }
 
-// pipeline runs raw through the steps platform/orders' checkout takes:
-// absent or null is {}, DecodeJSON, an object is required, Normalize, then
-// the buyer schema with the prefix "/custom_data".
+// pipeline runs raw through the checkout's own validation (platform/checkout:
+// absent or null is {}, an object is required, no U+0000, Normalize, the
+// buyer schema with the prefix "/custom_data"); norm is what normalizing
+// made of the object, for the field errors' pointers to be resolved in.
 func (d dataChecker) pipeline(raw []byte) (pipelineResult, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		raw = []byte(`{}`)
@@ -90,13 +91,21 @@ func (d dataChecker) pipeline(raw []byte) (pipelineResult, error) {
 	if err != nil || !ok {
 		return pipelineResult{notObject: true}, nil
 	}
-	norm := obj
-	if n, ok := d.typ.(producttypes.Normalizer); ok {
-		if norm = n.Normalize(d.config, obj); norm == nil {
-			return pipelineResult{}, errors.New("normalizing returned nil")
-		}
+	norm, err := producttypes.NormalizeData(d.pl.typ, d.cfg, deepCopy(obj).(map[string]any))
+	if err != nil {
+		return pipelineResult{}, err
 	}
-	return pipelineResult{norm: norm, fields: d.schema.Validate(norm, "/custom_data")}, nil
+	if norm == nil {
+		return pipelineResult{}, errors.New("normalizing returned nil")
+	}
+	_, fields, err := d.pl.data(d.product, raw)
+	if err != nil {
+		return pipelineResult{}, err
+	}
+	if len(fields) == 1 && fields[0].Message == "must not contain U+0000" {
+		return pipelineResult{notObject: true}, nil // refused before the type sees it
+	}
+	return pipelineResult{norm: norm, fields: fields}, nil
 }
 
 // fuzzed checks the invariants of one fuzzed custom_data against d's config.
@@ -123,10 +132,10 @@ func (d dataChecker) fuzzed(raw []byte) []error {
 		errs = append(errs, fmt.Errorf("validation is not deterministic: %v, then %v", first.fields, second.fields))
 	}
 	errs = append(errs, d.unedited(raw)...)
-	if n, ok := d.typ.(producttypes.Normalizer); ok {
-		if again := n.Normalize(d.config, deepCopy(first.norm).(map[string]any)); !reflect.DeepEqual(again, first.norm) {
-			errs = append(errs, fmt.Errorf("normalizing is not idempotent: once %s, twice %s", show(first.norm), show(again)))
-		}
+	if again, err := producttypes.NormalizeData(d.pl.typ, d.cfg, deepCopy(first.norm).(map[string]any)); err != nil {
+		errs = append(errs, err)
+	} else if !reflect.DeepEqual(again, first.norm) {
+		errs = append(errs, fmt.Errorf("normalizing is not idempotent: once %s, twice %s", show(first.norm), show(again)))
 	}
 	errs = append(errs, checkFieldErrors(first.norm, first.fields)...)
 	if len(first.fields) > 0 {
@@ -139,7 +148,7 @@ func (d dataChecker) fuzzed(raw []byte) []error {
 
 // unedited checks that Normalize leaves its input map as it was.
 func (d dataChecker) unedited(raw []byte) []error {
-	n, ok := d.typ.(producttypes.Normalizer)
+	n, ok := d.pl.typ.(producttypes.Normalizer)
 	if !ok {
 		return nil
 	}
@@ -148,7 +157,7 @@ func (d dataChecker) unedited(raw []byte) []error {
 		return nil // "null" and empty input: there is no map to edit
 	}
 	before := deepCopy(in)
-	n.Normalize(d.config, in)
+	n.Normalize(d.cfg, in)
 	if !reflect.DeepEqual(any(in), before) {
 		return []error{fmt.Errorf("normalizing edited its input: %s became %s", show(before.(map[string]any)), show(in))}
 	}
@@ -158,8 +167,8 @@ func (d dataChecker) unedited(raw []byte) []error {
 // accepted runs the rules and evidence of data the schema accepted.
 func (d dataChecker) accepted(data map[string]any) []error {
 	var errs []error
-	if rc, ok := d.typ.(producttypes.RuleChecker); ok {
-		fes, claims, err := rc.CheckRules(context.Background(), d.ruleInput(data))
+	if _, ok := d.pl.typ.(producttypes.RuleChecker); ok {
+		fes, claims, err := producttypes.CheckRulesOf(context.Background(), d.pl.typ, d.ruleInput(data))
 		if err != nil {
 			return []error{fmt.Errorf("CheckRules failed on data the schema accepted: %w", err)}
 		}

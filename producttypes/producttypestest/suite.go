@@ -168,19 +168,25 @@ func checkType(typ producttypes.Type) (*producttypes.Registry, []error) {
 	}
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if !nameRE.MatchString(typ.Name()) {
-		fail("Name %q does not match %s", typ.Name(), nameRE)
+	var info producttypes.Info
+	if err := protect(func() { info = typ.Info() }); err != nil {
+		return nil, []error{fmt.Errorf("the type's Info: %w", err)}
 	}
-	if typ.Title() == "" || typ.Description() == "" {
+	if !nameRE.MatchString(info.Name) {
+		fail("Name %q does not match %s", info.Name, nameRE)
+	}
+	if info.Title == "" || info.Description == "" {
 		fail("Title and Description must not be empty")
 	}
-	if !categoryRE.MatchString(typ.DefaultCategory()) {
-		fail("DefaultCategory %q does not match %s", typ.DefaultCategory(), categoryRE)
+	if !categoryRE.MatchString(info.DefaultCategory) {
+		fail("DefaultCategory %q does not match %s", info.DefaultCategory, categoryRE)
 	}
-	if _, err := producttypes.CompileSchema(typ.ConfigSchema()); err != nil {
-		fail("ConfigSchema: %v", err)
-	} else if err := checkObjectSchema(typ.ConfigSchema(), true); err != nil {
-		fail("ConfigSchema: %v", err)
+	if info.ConfigSchema != nil {
+		if _, err := producttypes.CompileSchema(info.ConfigSchema); err != nil {
+			fail("ConfigSchema: %v", err)
+		} else if err := checkObjectSchema(info.ConfigSchema, true); err != nil {
+			fail("ConfigSchema: %v", err)
+		}
 	}
 	reg := producttypes.NewRegistry()
 	if err := protect(func() { reg.Register(typ) }); err != nil {

@@ -34,16 +34,13 @@ func lowerColour(d map[string]any) map[string]any {
 	return d
 }
 
-func (c *colour) Name() string            { return c.name }
-func (c *colour) Title() string           { return "Colour" }
-func (c *colour) Description() string     { return "A colour choice." }
-func (c *colour) DefaultCategory() string { return "colours" }
-func (c *colour) ConfigSchema() json.RawMessage {
-	return json.RawMessage(`{"type":"object","additionalProperties":false,
-	 "properties":{"max":{"type":"integer","minimum":1}}}`)
+func (c *colour) Info() producttypes.Info {
+	return producttypes.Info{Name: c.name, Title: "Colour", Description: "A colour choice.", DefaultCategory: "colours",
+		ConfigSchema: json.RawMessage(`{"type":"object","additionalProperties":false,
+	 "properties":{"max":{"type":"integer","minimum":1}}}`)}
 }
 
-func (c *colour) BuyerSchema(json.RawMessage) (json.RawMessage, error) {
+func (c *colour) BuyerSchema(producttypes.Config) (json.RawMessage, error) {
 	if c.counter != nil {
 		*c.counter++
 		return json.RawMessage(fmt.Sprintf(`{"type":"object","additionalProperties":false,"$comment":"%d"}`, *c.counter)), nil
@@ -51,7 +48,9 @@ func (c *colour) BuyerSchema(json.RawMessage) (json.RawMessage, error) {
 	return json.RawMessage(c.buyer), nil
 }
 
-func (c *colour) Normalize(_ json.RawMessage, d map[string]any) map[string]any { return c.normalize(d) }
+func (c *colour) Normalize(_ producttypes.Config, d map[string]any) map[string]any {
+	return c.normalize(d)
+}
 
 func (c *colour) CheckRules(_ context.Context, in producttypes.RuleInput) ([]producttypes.FieldError, []producttypes.Claim, error) {
 	if in.Data["colour"] == "blue" {
@@ -141,13 +140,13 @@ func TestSuiteCatchesBrokenTypes(t *testing.T) {
 			c := newColour()
 			c.normalize = func(map[string]any) map[string]any { panic("boom") }
 			return c
-		}, goodCase, "panic: boom"},
+		}, goodCase, "panicked in normalize: boom"},
 		{"an invalid entry refused on another field is reported", newColour,
 			strings.Replace(goodCase, `"fields": ["/custom_data/x"]`, `"fields": ["/custom_data/colour"]`, 1),
 			"refused with fields [/custom_data/x], want [/custom_data/colour]"},
 		{"a valid entry the schema refuses is reported", newColour,
 			strings.Replace(goodCase, `{"colour": "red"},`, `{"colour": "green"},`, 1),
-			"buyer schema refused it"},
+			"validation refused it"},
 		{"an invalid config that is accepted is reported", newColour,
 			strings.Replace(goodCase, `{"max": 0}`, `{"max": 3}`, 1),
 			"was accepted, want refused with fields [/config/max]"},
