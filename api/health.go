@@ -14,7 +14,7 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 // readyz answers 200 when the database answers and every embedded migration
 // is applied, 503 otherwise.
 func (s *Server) readyz(c *fiber.Ctx) error {
-	if s.deps.Draining != nil && s.deps.Draining.Load() {
+	if s.deps.Draining.Load() {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "draining"})
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)

@@ -50,7 +50,7 @@ type Deps struct {
 	// ServeMetrics serves /metrics on the API's own address (the default;
 	// CHECKOUT_METRICS_ADDR serves it elsewhere instead).
 	ServeMetrics bool
-	// Draining, when set, makes /readyz answer 503 (set on SIGTERM).
+	// Draining makes /readyz answer 503 once set (on SIGTERM).
 	Draining      *atomic.Bool
 	Log           *slog.Logger
 	PlatformToken string

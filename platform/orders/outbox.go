@@ -69,7 +69,7 @@ func eventsCTE(source, where, fromExpr, idsParam, typesParam string) string {
 }
 
 // orderJSON renders the order under the alias o as the API shows it (Order's
-// JSON, without its history); TestOrderJSONIsTheAPIs holds the two together.
+// JSON, without its history); TestOutboxEvents holds the two together.
 const orderJSON = `jsonb_build_object(
 	'id', o.id, 'product_id', o.product_id,
 	'product_name', coalesce((SELECT p.name FROM products p WHERE p.tenant_id = $1 AND p.id = o.product_id), ''),

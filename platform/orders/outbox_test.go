@@ -1,0 +1,129 @@
+package orders_test
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leaguepay/checkout/internal/testkit/dbtest"
+	"github.com/leaguepay/checkout/platform/orders"
+)
+
+// outboxRows reads, as the owner, the tenant's events (type and data) and
+// how many dispatch jobs name the tenant.
+func (e *env) outboxRows(t *testing.T) (events []struct {
+	Type string
+	Data json.RawMessage
+}, jobs int) {
+	t.Helper()
+	conn, err := pgx.Connect(e.ctx, dbtest.AdminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(e.ctx, `SELECT type, data FROM events WHERE tenant_id = $1 ORDER BY seq`, e.tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ev struct {
+			Type string
+			Data json.RawMessage
+		}
+		if err := rows.Scan(&ev.Type, &ev.Data); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, ev)
+	}
+	if err := conn.QueryRow(e.ctx, `SELECT count(*) FROM river.river_job WHERE kind = 'outbox.dispatch'
+		AND args->>'tenant_id' = $1`, e.tenant.ID.String()).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	return events, jobs
+}
+
+func TestOutboxEvents(t *testing.T) {
+	e := newQuietEnv(t) // no dispatcher: the rows stay as the change wrote them
+	p := e.product("jersey", "Numbered jersey", 0, string(jerseyConfig("outbox")))
+	hh, token := e.household("outbox@example.com", "Ann Doe", "Ben Doe")
+	res, err := e.checkout(token, p.ID, hh.Players[0].ID, jerseyData(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, jobs := e.outboxRows(t)
+
+	t.Run("a committed free checkout wrote order.created and order.paid and one dispatch job", func(t *testing.T) {
+		if len(events) != 2 || events[0].Type != orders.EventCreated || events[1].Type != orders.EventPaid || jobs != 1 {
+			t.Fatalf("events %v, %d jobs", events, jobs)
+		}
+	})
+	t.Run("an event's data is the order as the API shows it", func(t *testing.T) {
+		o, err := e.orders.Get(e.ctx, e.tenant.ID, res.Order.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Events = nil
+		want := asMap(t, o)
+		got := asMap(t, events[1].Data)
+		for _, k := range []string{"created_at", "updated_at", "paid_at"} {
+			if sameInstant(t, got[k], want[k]) {
+				got[k] = want[k]
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("event data\n%v\nwant the API's order\n%v", got, want)
+		}
+	})
+	t.Run("a refused checkout (a taken number) writes no event and no job", func(t *testing.T) {
+		if _, err := e.checkout(token, p.ID, hh.Players[1].ID, jerseyData(5)); conflictOf(t, err) == nil {
+			t.Fatal("the taken number was accepted")
+		}
+		after, jobsAfter := e.outboxRows(t)
+		if len(after) != len(events) || jobsAfter != jobs {
+			t.Errorf("%d events and %d jobs after the refusal, want %d and %d", len(after), jobsAfter, len(events), jobs)
+		}
+	})
+	t.Run("a cancel writes order.canceled in its own transaction", func(t *testing.T) {
+		if _, err := e.settling.Cancel(e.ctx, e.tenant.ID, res.Order.ID, "staff"); err != nil {
+			t.Fatal(err)
+		}
+		after, jobsAfter := e.outboxRows(t)
+		if len(after) != len(events)+1 || after[len(after)-1].Type != orders.EventCanceled || jobsAfter != jobs+1 {
+			t.Errorf("events %v, %d jobs", after, jobsAfter)
+		}
+	})
+}
+
+func asMap(t *testing.T, v any) map[string]any {
+	t.Helper()
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// sameInstant reports whether two RFC 3339 strings (or two nulls) name the
+// same instant: the database writes microseconds, Go trims zeros.
+func sameInstant(t *testing.T, a, b any) bool {
+	t.Helper()
+	as, aok := a.(string)
+	bs, bok := b.(string)
+	if !aok || !bok {
+		return a == nil && b == nil
+	}
+	at, err1 := time.Parse(time.RFC3339Nano, as)
+	bt, err2 := time.Parse(time.RFC3339Nano, bs)
+	return err1 == nil && err2 == nil && at.Equal(bt)
+}
