@@ -113,7 +113,7 @@ func settled(tb testing.TB) {
 	tb.Helper()
 	su := asSuperuser(tb)
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		n := su.count(`SELECT count(*) FROM river.river_job WHERE kind IN ('outbox.dispatch', 'orders.paid_hook')
+		n := su.count(`SELECT count(*) FROM river.river_job WHERE kind IN ('outbox.dispatch', 'settlement.paid_hook')
 			AND state IN ('available', 'running', 'pending')`)
 		if n == 0 {
 			return

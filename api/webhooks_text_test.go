@@ -3,7 +3,7 @@ package api_test
 import "testing"
 
 // Signed events whose ids hold what PostgreSQL cannot store or index (found
-// by platform/webhooks' FuzzEvent) used to fail in the database and answer
+// by platform/settlement's FuzzEvent) used to fail in the database and answer
 // 503, so Stripe would retry them for days.
 func TestWebhookTextTheDatabaseCannotHold(t *testing.T) {
 	e := newEnv(t)

@@ -25,7 +25,7 @@ type PaidHookArgs struct {
 }
 
 // Kind is River's name for the job.
-func (PaidHookArgs) Kind() string { return "orders.paid_hook" }
+func (PaidHookArgs) Kind() string { return "settlement.paid_hook" }
 
 // PaidHooks follows the outbox: for every order.paid event of a type with a
 // PaidHook it inserts a PaidHookArgs job, in the dispatcher's transaction,

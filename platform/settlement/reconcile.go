@@ -40,7 +40,7 @@ const (
 type ReconcileArgs struct{}
 
 // Kind is River's name for the job.
-func (ReconcileArgs) Kind() string { return "orders.reconcile" }
+func (ReconcileArgs) Kind() string { return "settlement.reconcile" }
 
 // Reconciler is the reconciliation job's worker.
 type Reconciler struct {
@@ -51,13 +51,13 @@ type Reconciler struct {
 // Reconciler returns the service's reconciliation worker.
 func (s *Service) Reconciler() *Reconciler { return &Reconciler{s: s} }
 
-// PeriodicJob runs a pass every interval (and once at start).
+// PeriodicJob runs a pass every interval, on River's leader.
 func (r *Reconciler) PeriodicJob(interval time.Duration) *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) {
 			return ReconcileArgs{}, &river.InsertOpts{Queue: jobs.QueueDefault, MaxAttempts: 1,
 				UniqueOpts: river.UniqueOpts{ByPeriod: interval}}
-		}, &river.PeriodicJobOpts{ID: "orders.reconcile", RunOnStart: true})
+		}, &river.PeriodicJobOpts{ID: "settlement.reconcile"})
 }
 
 // Work runs one pass; its failures are logged, and the next period runs

@@ -70,6 +70,11 @@ func Wire(tb testing.TB, cfg config.Config, o app.Options) *app.App {
 	if o.Log == nil {
 		o.Log = app.Discard()
 	}
+	if o.ReconcileEvery == 0 {
+		// Tests that want a pass call Reconcile: a periodic one on some
+		// replica of the package's database would race them.
+		o.ReconcileEvery = time.Hour
+	}
 	if o.Jobs.Poll == 0 {
 		o.Jobs.Poll, o.Jobs.PollOnly = 20*time.Millisecond, true
 	}
