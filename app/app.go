@@ -163,7 +163,8 @@ func (a *App) wire(o Options) error {
 	}
 
 	a.HTTP = api.New(api.Deps{DB: a.DB, Registry: a.Registry, Tenants: a.Tenants, Catalog: a.Catalog,
-		Customers: a.Customers, Orders: a.Orders, Checkout: a.Checkout, Settlement: a.Settlement, OrderIO: a.OrderIO, Payments: a.Payments, Webhooks: a.Webhooks, LeagueHooks: a.LeagueHooks,
+		Customers: a.Customers, Orders: a.Orders, Checkout: a.Checkout, Settlement: a.Settlement,
+		OrderIO: a.OrderIO, Payments: a.Payments, Webhooks: a.Webhooks, LeagueHooks: a.LeagueHooks,
 		Metrics: a.Metrics, ServeMetrics: cfg.MetricsAddr == "", Draining: &a.draining,
 		Log: a.Log, PlatformToken: cfg.PlatformToken, BuyerRateLimit: cfg.BuyerRateLimit,
 		TrustedProxies: cfg.TrustedProxies, BodyBudget: cfg.BodyBudget, BodyTimeout: cfg.BodyTimeout})
