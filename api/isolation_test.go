@@ -31,6 +31,7 @@ type isoTenant struct {
 	KitID      string // a priced, unnumbered jersey
 	PaidID     string // a card-paid order of the kit by a third household
 	EndpointID string // a webhook endpoint
+	DiscountID string // a promotion whose applies_to names ProductID
 }
 
 // isoTenant provisions a league with every object of isoTenant.
@@ -47,6 +48,9 @@ func (e *env) isoTenant() isoTenant {
 		map[string]any{"role": "viewer", "name": "spare"}, bearer(platformToken)...).JSON()["id"].(string)
 	w.Keys = e.ownKeys(w.league)
 	w.EndpointID = e.must(201, "POST", w.Base+"/admin/webhook-endpoints", isoEndpointBody, bearer(w.Admin)...).JSON()["id"].(string)
+	w.DiscountID = e.must(201, "POST", w.Base+"/admin/discounts", map[string]any{"kind": "promotion", "name": "Spring",
+		"code": "SPRING", "percent_off": 10, "applies_to": map[string]any{"product_ids": []string{w.ProductID}}},
+		bearer(w.Manager)...).JSON()["id"].(string)
 	w.KitID = e.pricedKit(w.league, "Kit", 2500)
 	paid := e.pendingOrder(w.league, w.KitID)
 	r := e.deliver(w.Base+"/webhooks/stripe", sessionEvent("checkout.session.completed", paid, w.ID, "paid"), w.Keys.WebhookSecret)
@@ -128,6 +132,7 @@ func isoPending(w isoTenant) string  { return w.PendingID }
 func isoKey(w isoTenant) string      { return w.KeyID }
 func isoPaid(w isoTenant) string     { return w.PaidID }
 func isoEndpoint(w isoTenant) string { return w.EndpointID }
+func isoDiscount(w isoTenant) string { return w.DiscountID }
 
 // isoEndpoint is a webhook endpoint on loopback (tests admit it) where
 // nothing listens.
@@ -165,6 +170,11 @@ var isoAdminRoutes = []isoRoute{
 	{method: "GET", path: "/api-keys", need: "admin", ok: 200},
 	{method: "POST", path: "/api-keys", need: "admin", body: map[string]any{"role": "viewer", "name": "ci"}, ok: 201},
 	{method: "DELETE", path: "/api-keys/{id}", need: "admin", target: isoKey, ok: 204},
+	{method: "GET", path: "/discounts", need: "viewer", ok: 200},
+	{method: "POST", path: "/discounts", need: "manager", ok: 201, body: map[string]any{"kind": "sibling", "name": "Siblings",
+		"tiers": []map[string]any{{"nth": 2, "percent_off": 10}}}},
+	{method: "GET", path: "/discounts/{id}", need: "viewer", target: isoDiscount, ok: 200},
+	{method: "PATCH", path: "/discounts/{id}", need: "manager", target: isoDiscount, body: map[string]any{"active": false}, ok: 200},
 	{method: "GET", path: "/webhook-endpoints", need: "admin", ok: 200},
 	{method: "POST", path: "/webhook-endpoints", need: "admin", body: isoEndpointBody, ok: 201},
 	{method: "GET", path: "/webhook-endpoints/{id}", need: "admin", target: isoEndpoint, ok: 200},
@@ -484,7 +494,7 @@ func isoStripeRoutes() []isoSlugRoute {
 // routes.go: a new route fails here until it has a row.
 func TestIsolationRouteTablesAreComplete(t *testing.T) {
 	e := newEnv(t)
-	placeholders := isoTenant{ProductID: ":id", CustomerID: ":id", OrderID: ":id", PendingID: ":id", KeyID: ":id", PaidID: ":id", EndpointID: ":id"}
+	placeholders := isoTenant{ProductID: ":id", CustomerID: ":id", OrderID: ":id", PendingID: ":id", KeyID: ":id", PaidID: ":id", EndpointID: ":id", DiscountID: ":id"}
 	tabled := map[string]bool{}
 	for _, r := range isoSlugRoutes(placeholders) {
 		tabled[r.method+" "+r.path] = true

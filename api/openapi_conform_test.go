@@ -218,6 +218,21 @@ func TestOpenAPIResponsesConform(t *testing.T) {
 	k.call(204, "DELETE", A+"/api-keys/{id}", a+"/api-keys/"+extra["id"].(string), nil, admin...)
 	k.call(404, "DELETE", A+"/api-keys/{id}", a+"/api-keys/"+extra["id"].(string), nil, admin...)
 
+	D := A + "/discounts"
+	k.call(201, "POST", D, a+"/discounts", map[string]any{"kind": "sibling", "name": "Siblings",
+		"applies_to": map[string]any{"categories": []string{"uniforms"}}, "tiers": []map[string]any{{"nth": 2, "percent_off": 10}}}, manager...)
+	promo := k.call(201, "POST", D, a+"/discounts", map[string]any{"kind": "promotion", "name": "Early bird", "code": "early10",
+		"amount_off_cents": 500, "ends_at": "2030-01-01T00:00:00Z", "max_redemptions": 10}, manager...).JSON()
+	k.call(409, "POST", D, a+"/discounts", map[string]any{"kind": "promotion", "name": "Again", "code": "EARLY10", "percent_off": 5}, manager...)
+	k.call(422, "POST", D, a+"/discounts", map[string]any{"kind": "promotion", "name": "Both", "code": "BOTH1", "percent_off": 5,
+		"amount_off_cents": 100}, manager...)
+	k.call(403, "POST", D, a+"/discounts", map[string]any{"kind": "sibling", "name": "No"}, viewer...)
+	k.call(200, "GET", D, a+"/discounts", nil, viewer...)
+	k.call(200, "GET", D+"/{id}", a+"/discounts/"+promo["id"].(string), nil, viewer...)
+	k.call(404, "GET", D+"/{id}", a+"/discounts/"+uuid.NewString(), nil, viewer...)
+	k.call(200, "PATCH", D+"/{id}", a+"/discounts/"+promo["id"].(string), map[string]any{"active": false}, manager...)
+	k.call(422, "PATCH", D+"/{id}", a+"/discounts/"+promo["id"].(string), map[string]any{"max_redemptions": 0}, manager...)
+
 	W := A + "/webhook-endpoints"
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
 	t.Cleanup(receiver.Close)

@@ -22,6 +22,8 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/discounts"
+	"github.com/leaguepay/checkout/platform/leaguehooks"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/platform/settlement"
@@ -211,31 +213,39 @@ func TestOpenAPIDocument(t *testing.T) {
 // schemaTypes maps component schemas to the Go types the handlers decode
 // or encode with them.
 var schemaTypes = map[string]reflect.Type{
-	"Problem":             reflect.TypeFor[api.Problem](),
-	"FieldError":          reflect.TypeFor[apperr.FieldError](),
-	"Tenant":              reflect.TypeFor[tenants.Tenant](),
-	"NewTenant":           reflect.TypeFor[tenants.NewTenant](),
-	"TenantPatch":         reflect.TypeFor[tenants.TenantPatch](),
-	"KeyInput":            reflect.TypeFor[tenants.KeyInput](),
-	"APIKey":              reflect.TypeFor[tenants.APIKey](),
-	"NewKey":              reflect.TypeFor[tenants.NewKey](),
-	"Product":             reflect.TypeFor[catalog.Product](),
-	"PublicProduct":       reflect.TypeFor[catalog.Public](),
-	"ProductInput":        reflect.TypeFor[catalog.Input](),
-	"ProductPatch":        reflect.TypeFor[catalog.Patch](),
-	"Customer":            reflect.TypeFor[customers.Customer](),
-	"Player":              reflect.TypeFor[customers.Player](),
-	"CustomerInput":       reflect.TypeFor[customers.Input](),
-	"PlayerInput":         reflect.TypeFor[customers.PlayerInput](),
-	"CustomerCreated":     reflect.TypeFor[customers.Created](),
-	"Order":               reflect.TypeFor[orders.Order](),
-	"OrderEvent":          reflect.TypeFor[orders.Event](),
-	"OrderPage":           reflect.TypeFor[orders.Page](),
-	"CheckoutInput":       reflect.TypeFor[checkout.Input](),
-	"CheckoutResult":      reflect.TypeFor[checkout.Result](),
-	"RefundInput":         reflect.TypeFor[settlement.RefundInput](),
-	"StripeSettingsInput": reflect.TypeFor[payments.SettingsInput](),
-	"StripeSettings":      reflect.TypeFor[payments.SettingsView](),
+	"Problem":              reflect.TypeFor[api.Problem](),
+	"FieldError":           reflect.TypeFor[apperr.FieldError](),
+	"Tenant":               reflect.TypeFor[tenants.Tenant](),
+	"NewTenant":            reflect.TypeFor[tenants.NewTenant](),
+	"TenantPatch":          reflect.TypeFor[tenants.TenantPatch](),
+	"KeyInput":             reflect.TypeFor[tenants.KeyInput](),
+	"APIKey":               reflect.TypeFor[tenants.APIKey](),
+	"NewKey":               reflect.TypeFor[tenants.NewKey](),
+	"Product":              reflect.TypeFor[catalog.Product](),
+	"PublicProduct":        reflect.TypeFor[catalog.Public](),
+	"ProductInput":         reflect.TypeFor[catalog.Input](),
+	"ProductPatch":         reflect.TypeFor[catalog.Patch](),
+	"Customer":             reflect.TypeFor[customers.Customer](),
+	"Player":               reflect.TypeFor[customers.Player](),
+	"CustomerInput":        reflect.TypeFor[customers.Input](),
+	"PlayerInput":          reflect.TypeFor[customers.PlayerInput](),
+	"CustomerCreated":      reflect.TypeFor[customers.Created](),
+	"Order":                reflect.TypeFor[orders.Order](),
+	"OrderEvent":           reflect.TypeFor[orders.Event](),
+	"OrderPage":            reflect.TypeFor[orders.Page](),
+	"CheckoutInput":        reflect.TypeFor[checkout.Input](),
+	"CheckoutResult":       reflect.TypeFor[checkout.Result](),
+	"RefundInput":          reflect.TypeFor[settlement.RefundInput](),
+	"StripeSettingsInput":  reflect.TypeFor[payments.SettingsInput](),
+	"StripeSettings":       reflect.TypeFor[payments.SettingsView](),
+	"Discount":             reflect.TypeFor[discounts.Discount](),
+	"DiscountInput":        reflect.TypeFor[discounts.Input](),
+	"DiscountPatch":        reflect.TypeFor[discounts.Patch](),
+	"DiscountTier":         reflect.TypeFor[discounts.Tier](),
+	"AppliesTo":            reflect.TypeFor[discounts.AppliesTo](),
+	"WebhookEndpointInput": reflect.TypeFor[leaguehooks.EndpointInput](),
+	"WebhookAttempt":       reflect.TypeFor[leaguehooks.Attempt](),
+	"WebhookAttemptPage":   reflect.TypeFor[leaguehooks.AttemptPage](),
 }
 
 // jsonFields lists the JSON member names of struct type t, sorted, with

@@ -19,6 +19,7 @@ import (
 	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/discounts"
 	"github.com/leaguepay/checkout/platform/leaguehooks"
 	"github.com/leaguepay/checkout/platform/metrics"
 	"github.com/leaguepay/checkout/platform/orderio"
@@ -44,6 +45,8 @@ type Deps struct {
 	OrderIO    *orderio.Service
 	Payments   *payments.Service
 	Webhooks   *settlement.Webhooks
+	// Discounts keeps the leagues' discounts.
+	Discounts *discounts.Store
 	// LeagueHooks keeps the leagues' webhook endpoints.
 	LeagueHooks *leaguehooks.Service
 	Metrics     *metrics.Metrics

@@ -26,6 +26,7 @@ import (
 	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/customers"
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/discounts"
 	"github.com/leaguepay/checkout/platform/jobs"
 	"github.com/leaguepay/checkout/platform/leaguehooks"
 	"github.com/leaguepay/checkout/platform/metrics"
@@ -75,6 +76,8 @@ type App struct {
 	OrderIO    *orderio.Service
 	Payments   *payments.Service
 	Webhooks   *settlement.Webhooks
+	// Discounts keeps the leagues' sibling tiers and promotion codes.
+	Discounts *discounts.Store
 	// LeagueHooks delivers events to the leagues' endpoints.
 	LeagueHooks *leaguehooks.Service
 	Metrics     *metrics.Metrics
@@ -131,6 +134,7 @@ func (a *App) wire(o Options) error {
 		PublicURL: cfg.PublicURL})
 	a.Catalog = catalog.NewService(a.DB, a.Registry)
 	a.Customers = customers.NewStore(a.DB)
+	a.Discounts = discounts.NewStore(a.DB, a.Catalog)
 	a.Orders = orders.NewStore(a.DB)
 	a.Checkout = checkout.NewService(a.DB, a.Catalog, a.Payments, a.Log)
 	a.Settlement = settlement.NewService(a.DB, a.Catalog, a.Orders, a.Payments, a.Metrics, a.Log)
@@ -165,7 +169,8 @@ func (a *App) wire(o Options) error {
 	a.HTTP = api.New(api.Deps{DB: a.DB, Registry: a.Registry, Tenants: a.Tenants, Catalog: a.Catalog,
 		Customers: a.Customers, Orders: a.Orders, Checkout: a.Checkout, Settlement: a.Settlement,
 		OrderIO: a.OrderIO, Payments: a.Payments, Webhooks: a.Webhooks, LeagueHooks: a.LeagueHooks,
-		Metrics: a.Metrics, ServeMetrics: cfg.MetricsAddr == "", Draining: &a.draining,
+		Discounts: a.Discounts,
+		Metrics:   a.Metrics, ServeMetrics: cfg.MetricsAddr == "", Draining: &a.draining,
 		Log: a.Log, PlatformToken: cfg.PlatformToken, BuyerRateLimit: cfg.BuyerRateLimit,
 		TrustedProxies: cfg.TrustedProxies, BodyBudget: cfg.BodyBudget, BodyTimeout: cfg.BodyTimeout})
 	return nil

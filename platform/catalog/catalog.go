@@ -151,6 +151,32 @@ func (s *Service) BuyerSchema(p Product) (*producttypes.Schema, error) {
 	return sch, nil
 }
 
+// Exists reports which of ids are products of the tenant.
+func (s *Service) Exists(ctx context.Context, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
+	found := map[uuid.UUID]bool{}
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM products WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
+		if err != nil {
+			return err
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		for _, id := range got {
+			found[id] = true
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find products: %w", err)
+	}
+	return found, nil
+}
+
+// KnownType reports whether a product type is registered.
+func (s *Service) KnownType(name string) bool {
+	_, ok := s.registry.Get(name)
+	return ok
+}
+
 // TypeConfig returns the product's config decoded by its type (see
 // producttypes.Config), once per product version.
 func (s *Service) TypeConfig(p Product) (producttypes.Config, error) {

@@ -133,6 +133,8 @@ var tenantTables = []tenantTable{
 		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self.String()} }},
 	{"webhook_events", `INSERT INTO webhook_events (tenant_id, event_id, type, outcome) VALUES ($1, $2, 'rls', 'processed')`,
 		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self.String()} }},
+	{"discounts", `INSERT INTO discounts (tenant_id, id, kind, name, code, percent_off) VALUES ($1, $2::uuid, 'promotion', 'RLS', 'RLS' || substr($2::uuid::text, 1, 8), 10)`,
+		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self} }},
 	{"events", `INSERT INTO events (tenant_id, id, type, object_id, data) VALUES ($1, $2, 'order.created', $3, '{}')`,
 		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self, f.order} }},
 	{"webhook_endpoints", `INSERT INTO webhook_endpoints (tenant_id, id, url, events, secret_sealed)
