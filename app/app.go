@@ -136,10 +136,11 @@ func (a *App) wire(o Options) error {
 	a.Customers = customers.NewStore(a.DB)
 	a.Discounts = discounts.NewStore(a.DB, a.Catalog)
 	a.Orders = orders.NewStore(a.DB)
-	a.Checkout = checkout.NewService(a.DB, a.Catalog, a.Payments, a.Log)
-	a.Settlement = settlement.NewService(a.DB, a.Catalog, a.Orders, a.Payments, a.Metrics, a.Log)
+	nudger := outbox.NewNudger(a.DB.Pool, 20*time.Millisecond)
+	a.Checkout = checkout.NewService(a.DB, a.Catalog, a.Payments, nudger, a.Log)
+	a.Settlement = settlement.NewService(a.DB, a.Catalog, a.Orders, a.Payments, a.Metrics, nudger, a.Log)
 	a.OrderIO = orderio.NewService(a.DB, a.Catalog, a.Checkout)
-	a.Webhooks = settlement.NewWebhooks(a.DB, a.Payments, a.Log)
+	a.Webhooks = settlement.NewWebhooks(a.DB, a.Payments, nudger, a.Log)
 	a.LeagueHooks = leaguehooks.NewService(a.DB, box, leaguehooks.Guard{AllowLoopback: cfg.WebhooksAllowLoopback},
 		cfg.WebhooksRetryBase, a.Log)
 

@@ -30,6 +30,7 @@ import (
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/outbox"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/producttypes"
 )
@@ -39,15 +40,16 @@ type Service struct {
 	db       *db.DB
 	catalog  *catalog.Service
 	payments *payments.Service
+	nudger   *outbox.Nudger
 	log      *slog.Logger
 	// oneTrip counts the checkouts placed in one round trip.
 	oneTrip atomic.Int64
 }
 
 // NewService returns the checkout service, selling priced products through
-// pay.
-func NewService(d *db.DB, c *catalog.Service, pay *payments.Service, log *slog.Logger) *Service {
-	return &Service{db: d, catalog: c, payments: pay, log: log}
+// pay and nudging the outbox's dispatcher after each checkout.
+func NewService(d *db.DB, c *catalog.Service, pay *payments.Service, n *outbox.Nudger, log *slog.Logger) *Service {
+	return &Service{db: d, catalog: c, payments: pay, nudger: n, log: log}
 }
 
 // OneRoundTrip is how many checkouts this process placed in one round trip
@@ -102,11 +104,16 @@ type placed struct {
 // Checkout validates and places an order. A free product is paid at once;
 // a priced one is pending until its Checkout Session is paid (see
 // checkoutPaid).
-func (s *Service) Checkout(ctx context.Context, req Request) (Result, error) {
+func (s *Service) Checkout(ctx context.Context, req Request) (res Result, err error) {
 	if req.IdempotencyKey == "" {
-		return s.checkout(ctx, req)
+		res, err = s.checkout(ctx, req)
+	} else {
+		res, err = s.withIdempotency(ctx, req)
 	}
-	return s.withIdempotency(ctx, req)
+	if err == nil && !res.Replayed {
+		s.nudger.Nudge()
+	}
+	return res, err
 }
 
 // checkout is one unit of work: every check that needs no database, from

@@ -35,6 +35,10 @@ const (
 	QueueDefault    = river.QueueDefault
 )
 
+// InsertChannel is the channel River's workers listen on for new jobs
+// ("<schema>.river_insert", with a {"queue": name} payload).
+const InsertChannel = Schema + ".river_insert"
+
 // Client is the River client every package inserts and works jobs with.
 type Client = river.Client[pgx.Tx]
 
@@ -62,6 +66,7 @@ func New(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJ
 	if o.PollOnly {
 		others = o.Poll
 	}
+	cooldown := min(o.Poll/4, 100*time.Millisecond)
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
@@ -72,9 +77,9 @@ func New(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJ
 		PeriodicJobs: periodic,
 		PollOnly:     o.PollOnly,
 		Queues: map[string]river.QueueConfig{
-			QueueOutbox:     {MaxWorkers: o.Workers, FetchPollInterval: o.Poll, FetchCooldown: o.Poll / 4},
-			QueueDeliveries: {MaxWorkers: o.Workers, FetchPollInterval: others, FetchCooldown: others / 4},
-			QueueDefault:    {MaxWorkers: o.Workers, FetchPollInterval: others, FetchCooldown: others / 4},
+			QueueOutbox:     {MaxWorkers: o.Workers, FetchPollInterval: o.Poll, FetchCooldown: cooldown},
+			QueueDeliveries: {MaxWorkers: o.Workers, FetchPollInterval: others, FetchCooldown: min(others/4, cooldown)},
+			QueueDefault:    {MaxWorkers: o.Workers, FetchPollInterval: others, FetchCooldown: min(others/4, cooldown)},
 		},
 		// A job that returns an error is retried with River's default
 		// backoff unless its worker says otherwise (deliveries do).

@@ -83,7 +83,7 @@ func fuzzImportService(f *testing.F) (*Service, map[uuid.UUID]catalog.Product) {
 			Currency: "usd", Config: json.RawMessage(p.config), CustomFields: fields, SchemaVersion: 1, Active: true}
 	}
 	cat := catalog.NewService(nil, reg)
-	return &Service{catalog: cat, checkout: checkout.NewService(nil, cat, nil, nil)}, products
+	return &Service{catalog: cat, checkout: checkout.NewService(nil, cat, nil, nil, nil)}, products
 }
 
 // fuzzImportRow is importRow and importOrder without the database: the

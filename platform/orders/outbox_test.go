@@ -9,7 +9,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leaguepay/checkout/app"
+	"github.com/leaguepay/checkout/internal/testkit/apptest"
 	"github.com/leaguepay/checkout/internal/testkit/dbtest"
+	"github.com/leaguepay/checkout/platform/jobs"
 	"github.com/leaguepay/checkout/platform/orders"
 )
 
@@ -126,4 +129,36 @@ func sameInstant(t *testing.T, a, b any) bool {
 	at, err1 := time.Parse(time.RFC3339Nano, as)
 	bt, err2 := time.Parse(time.RFC3339Nano, bs)
 	return err1 == nil && err2 == nil && at.Equal(bt)
+}
+
+// TestNudgedDispatch: a checkout's dispatch job carries no notification of
+// its own; the nudge sent after the commit wakes a listening dispatcher
+// long before its poll would.
+func TestNudgedDispatch(t *testing.T) {
+	e := envOf(t, apptest.New(t, apptest.Config("http://127.0.0.1:1"),
+		app.Options{Jobs: jobs.Options{Poll: time.Minute}})) // listens; polls once a minute
+	time.Sleep(time.Second) // the dispatcher's first fetch and its listener are up
+	p := e.product("jersey", "Opt out", 0, `{"opt_out":true}`)
+	hh, token := e.household("nudge@example.com", "Ann Doe")
+	if _, err := e.checkout(token, p.ID, hh.Players[0].ID, `{}`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(e.ctx, dbtest.AdminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var waiting int
+		if err := conn.QueryRow(e.ctx, `SELECT count(*) FROM river.river_job WHERE kind = 'outbox.dispatch'
+			AND args->>'tenant_id' = $1 AND state <> 'completed'`, e.tenant.ID.String()).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the checkout's dispatch job was not worked within 30 s; without the nudge it waits for the minute's poll")
+		}
+	}
 }

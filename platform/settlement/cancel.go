@@ -12,6 +12,7 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/outbox"
 	"github.com/leaguepay/checkout/platform/payments"
 )
 
@@ -23,6 +24,7 @@ type Service struct {
 	orders   *orders.Store
 	payments *payments.Service
 	panics   PanicCounter
+	nudger   *outbox.Nudger
 	log      *slog.Logger
 	purgedAt atomic.Int64 // unix nanoseconds of the last purge of webhook event ids
 }
@@ -34,8 +36,9 @@ type PanicCounter interface {
 }
 
 // NewService returns the settlement service.
-func NewService(d *db.DB, c *catalog.Service, o *orders.Store, pay *payments.Service, panics PanicCounter, log *slog.Logger) *Service {
-	return &Service{db: d, catalog: c, orders: o, payments: pay, panics: panics, log: log}
+func NewService(d *db.DB, c *catalog.Service, o *orders.Store, pay *payments.Service, panics PanicCounter,
+	n *outbox.Nudger, log *slog.Logger) *Service {
+	return &Service{db: d, catalog: c, orders: o, payments: pay, panics: panics, nudger: n, log: log}
 }
 
 // panicked counts a contained panic.
@@ -91,6 +94,9 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 		o.Events, err = orders.Events(ctx, tx, tenantID, id)
 		return err
 	})
+	if err == nil {
+		s.nudger.Nudge()
+	}
 	if err == nil && paidMeanwhile {
 		err = &apperr.Conflict{Detail: "the order was paid meanwhile; refund it instead", OrderID: o.ID.String()}
 	}

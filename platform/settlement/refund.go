@@ -48,6 +48,9 @@ func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundI
 		o.Events, err = orders.Events(ctx, tx, tenantID, id)
 		return err
 	})
+	if err == nil {
+		s.nudger.Nudge()
+	}
 	return o, err
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/leaguepay/checkout/platform/db"
+	"github.com/leaguepay/checkout/platform/outbox"
 	"github.com/leaguepay/checkout/platform/payments"
 )
 
@@ -62,12 +63,13 @@ type Result struct {
 type Webhooks struct {
 	db       *db.DB
 	payments *payments.Service
+	nudger   *outbox.Nudger
 	log      *slog.Logger
 }
 
 // NewWebhooks returns the Stripe webhook handler.
-func NewWebhooks(d *db.DB, p *payments.Service, log *slog.Logger) *Webhooks {
-	return &Webhooks{db: d, payments: p, log: log}
+func NewWebhooks(d *db.DB, p *payments.Service, n *outbox.Nudger, log *slog.Logger) *Webhooks {
+	return &Webhooks{db: d, payments: p, nudger: n, log: log}
 }
 
 // Tenant handles an event posted to a tenant's endpoint, signed with the
@@ -175,6 +177,9 @@ func (h *Webhooks) process(ctx context.Context, tenantID uuid.UUID, event stripe
 	if err != nil {
 		res.Outcome = OutcomeError
 		return res, fmt.Errorf("%w: event %s: %w", ErrNotProcessed, event.ID, err)
+	}
+	if res.Outcome == OutcomeProcessed {
+		h.nudger.Nudge()
 	}
 	if res.Outcome == OutcomeIgnored || res.Outcome == OutcomeAmountMismatch {
 		h.log.Warn("webhook event not applied", "tenant_id", tenantID, "event_id", event.ID, "type", event.Type, "outcome", res.Outcome)

@@ -25,7 +25,7 @@ type platform struct {
 
 func newPlatform(typ producttypes.Type, reg *producttypes.Registry) platform {
 	cat := catalog.NewService(nil, reg)
-	return platform{typ: typ, catalog: cat, checkout: checkout.NewService(nil, cat, nil, nil)}
+	return platform{typ: typ, catalog: cat, checkout: checkout.NewService(nil, cat, nil, nil, nil)}
 }
 
 // product runs a product write's validation of config at price and
