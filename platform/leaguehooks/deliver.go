@@ -199,7 +199,7 @@ func (d *Deliverer) Work(ctx context.Context, job *river.Job[DeliverArgs]) error
 	case "pending":
 		s.log.Warn("webhook delivery failed", "tenant_id", a.TenantID, "endpoint_id", dl.endpointID,
 			"event_id", dl.event.ID, "attempt", attempt, "err", sendErr)
-		return river.JobSnooze(time.Until(*next))
+		return river.JobSnooze(max(time.Until(*next), 10*time.Millisecond))
 	case "failed":
 		s.log.Error("webhook delivery given up", "tenant_id", a.TenantID, "endpoint_id", dl.endpointID,
 			"event_id", dl.event.ID, "attempts", attempt, "err", sendErr)
