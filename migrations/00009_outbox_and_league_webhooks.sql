@@ -15,7 +15,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA river GRANT EXECUTE ON FUNCTIONS TO checkout_
 -- seq orders the events of one object: they are written under the object's
 -- row lock, so a later change always has a higher seq.
 CREATE TABLE events (
-    tenant_id   uuid NOT NULL REFERENCES tenants (id),
+    tenant_id   uuid NOT NULL,
     id          uuid NOT NULL,
     seq         bigint GENERATED ALWAYS AS IDENTITY,
     type        text NOT NULL,

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/platform/orders"
 	"github.com/leaguepay/checkout/platform/payments"
@@ -79,7 +80,7 @@ func (s *Service) placeFast(ctx context.Context, req Request, c checked, status 
 	orderID := ids.New()
 	evIDs, types := orders.EventParams(status)
 	b := &pgx.Batch{}
-	b.Queue(`SELECT set_config('app.tenant_id', $1, true)`, req.TenantID.String())
+	b.Queue(db.TenantSetup, req.TenantID.String())
 	b.Queue(oneTripInsert, req.TenantID, orderID, c.product.ID, c.product.Type, c.product.Category,
 		secrets.Hash(req.Input.RegistrationToken), player, status, c.product.PriceCents, c.product.Currency, data,
 		c.product.SchemaVersion, evidence, ids.New(), detail, acctRef, evIDs, types)

@@ -92,7 +92,7 @@ func (s *Service) checkoutPaid(ctx context.Context, req Request, c checked) (Res
 func (s *Service) storeSession(ctx context.Context, req Request, acct payments.Account, o orders.Order,
 	sess payments.Session, newCustomer bool, stripeCustomer string) (orders.Order, error) {
 	b := &pgx.Batch{}
-	b.Queue(`SELECT set_config('app.tenant_id', $1, true)`, req.TenantID.String())
+	b.Queue(db.TenantSetup, req.TenantID.String())
 	q, args := orders.StoreSession(req.TenantID, o.ID, sess.URL, sess.ID, sess.ExpiresAt)
 	b.Queue(q, args...)
 	if newCustomer {

@@ -46,6 +46,25 @@ type Deliverer struct {
 // Deliverer returns the service's outbox follower and delivery worker.
 func (s *Service) Deliverer() *Deliverer { return &Deliverer{s: s} }
 
+// Probe asks whether the tenant has a live endpoint.
+func (d *Deliverer) Probe() string {
+	return `SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND deleted_at IS NULL)`
+}
+
+// Wants reports whether the tenant has an endpoint and events has a type
+// leagues may subscribe to.
+func (d *Deliverer) Wants(events []outbox.Event, hasEndpoint bool) bool {
+	if !hasEndpoint {
+		return false
+	}
+	for _, ev := range events {
+		if slices.Contains(Events, ev.Type) {
+			return true
+		}
+	}
+	return false
+}
+
 // Follow makes, in the dispatcher's transaction, one delivery and one job
 // per event and endpoint subscribed to its type.
 func (d *Deliverer) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event) error {

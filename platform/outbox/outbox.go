@@ -70,6 +70,14 @@ func (DispatchArgs) Kind() string { return DispatchKind }
 // hook) so that they, too, are durable. The transaction is scoped to the
 // events' tenant.
 type Follower interface {
+	// Probe is a query answering one boolean — whether the tenant ($1) has
+	// anything this follower acts on (a live endpoint, say) — run in the
+	// dispatcher's first round trip; "" when the events alone tell.
+	Probe() string
+	// Wants reports whether the follower has work for events, given the
+	// probe's answer.
+	Wants(events []Event, probed bool) bool
+	// Follow does the work, inside tx.
 	Follow(ctx context.Context, tx pgx.Tx, events []Event) error
 }
 
@@ -94,24 +102,36 @@ func NewDispatcher(d *db.DB, log *slog.Logger, followers []Follower, observers [
 	return &Dispatcher{db: d, followers: followers, observers: observers, log: log}
 }
 
-// Work dispatches one transaction's events. The followers' writes and the
+// Work dispatches one transaction's events. The events and every
+// follower's probe are read in one round trip; only when a follower has
+// work is a transaction opened, and then the followers' writes and the
 // job's completion commit together, so a retried job never follows twice.
+// Most changes (no endpoint subscribed, no paid hook) cost that one round
+// trip and River's own batched fetch and completion.
 func (d *Dispatcher) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
-	var evs []Event
-	err := d.db.InTenant(ctx, job.Args.TenantID, func(tx pgx.Tx) (err error) {
-		if evs, err = Load(ctx, tx, job.Args.TenantID, job.Args.EventIDs); err != nil {
-			return err
-		}
-		for _, f := range d.followers {
-			if err := f.Follow(ctx, tx, evs); err != nil {
-				return err
-			}
-		}
-		_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
-		return err
-	})
+	evs, probed, err := d.load(ctx, job.Args)
 	if err != nil {
 		return fmt.Errorf("dispatch events: %w", err)
+	}
+	var busy []Follower
+	for i, f := range d.followers {
+		if f.Wants(evs, probed[i]) {
+			busy = append(busy, f)
+		}
+	}
+	if len(busy) > 0 {
+		err = d.db.InTenant(ctx, job.Args.TenantID, func(tx pgx.Tx) error {
+			for _, f := range busy {
+				if err := f.Follow(ctx, tx, evs); err != nil {
+					return err
+				}
+			}
+			_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("dispatch events: %w", err)
+		}
 	}
 	for _, o := range d.observers {
 		o.Observe(evs)
@@ -119,13 +139,45 @@ func (d *Dispatcher) Work(ctx context.Context, job *river.Job[DispatchArgs]) err
 	return nil
 }
 
-// Load reads the tenant's events ids in the order they were written.
-func Load(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, ids []uuid.UUID) ([]Event, error) {
-	rows, err := tx.Query(ctx, `SELECT id, seq, type, object_id, from_status, data, created_at FROM events
-		WHERE tenant_id = $1 AND id = ANY($2) ORDER BY seq`, tenantID, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
+// load reads the job's events and every follower's probe in one pipelined
+// batch (one implicit transaction scoped to the tenant).
+func (d *Dispatcher) load(ctx context.Context, a DispatchArgs) ([]Event, []bool, error) {
+	b := &pgx.Batch{}
+	b.Queue(db.TenantSetup, a.TenantID.String())
+	b.Queue(loadSQL, a.TenantID, a.EventIDs)
+	for _, f := range d.followers {
+		if q := f.Probe(); q != "" {
+			b.Queue(q, a.TenantID)
+		}
 	}
+	br := d.db.Pool.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, db.Translate(err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, db.Translate(err)
+	}
+	evs, err := scanEvents(rows, a.TenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	probed := make([]bool, len(d.followers))
+	for i, f := range d.followers {
+		if f.Probe() != "" {
+			if err := br.QueryRow().Scan(&probed[i]); err != nil {
+				return nil, nil, fmt.Errorf("probe: %w", db.Translate(err))
+			}
+		}
+	}
+	return evs, probed, br.Close()
+}
+
+const loadSQL = `SELECT id, seq, type, object_id, from_status, data, created_at FROM events
+	WHERE tenant_id = $1 AND id = ANY($2) ORDER BY seq`
+
+func scanEvents(rows pgx.Rows, tenantID uuid.UUID) ([]Event, error) {
 	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
 		e := Event{TenantID: tenantID}
 		err := r.Scan(&e.ID, &e.Seq, &e.Type, &e.ObjectID, &e.FromStatus, &e.Data, &e.CreatedAt)
@@ -136,4 +188,13 @@ func Load(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, ids []uuid.UUID) (
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	return evs, nil
+}
+
+// Load reads the tenant's events ids in the order they were written.
+func Load(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, ids []uuid.UUID) ([]Event, error) {
+	rows, err := tx.Query(ctx, loadSQL, tenantID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return scanEvents(rows, tenantID)
 }

@@ -38,6 +38,23 @@ type PaidHooks struct {
 // PaidHooks returns the service's paid-hook follower and worker.
 func (s *Service) PaidHooks() *PaidHooks { return &PaidHooks{s: s} }
 
+// Probe: the events alone tell (an order.paid of a type with a hook).
+func (h *PaidHooks) Probe() string { return "" }
+
+// Wants reports whether events pay an order of a type with a PaidHook.
+func (h *PaidHooks) Wants(events []outbox.Event, _ bool) bool {
+	for _, ev := range events {
+		var o orders.EventOrder
+		if ev.Type != orders.EventPaid || json.Unmarshal(ev.Data, &o) != nil {
+			continue
+		}
+		if typ, ok := h.s.catalog.Registry().Get(o.ProductType); ok && producttypes.HasPaidHook(typ) {
+			return true
+		}
+	}
+	return false
+}
+
 // Follow inserts the paid hooks of events.
 func (h *PaidHooks) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event) error {
 	var params []river.InsertManyParams
