@@ -1,7 +1,7 @@
 // Package outbox owns the events table: every change of an order (and, in
 // later issues, of a checkout or a waitlist entry) writes its event there in
 // the transaction of the change, together with one dispatch job (see
-// platform/jobs). The dispatcher works that job once the change committed,
+// platform/jobs); a Nudger wakes the workers after the commit. The dispatcher works that job once the change committed,
 // on whichever replica River hands it to, and drives everything that
 // happens after a commit: metrics that count committed changes, the product
 // types' paid hooks, and the deliveries to the leagues' endpoints. A change
