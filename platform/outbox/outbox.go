@@ -145,9 +145,10 @@ func (d *Dispatcher) load(ctx context.Context, a DispatchArgs) ([]Event, []bool,
 	b := &pgx.Batch{}
 	b.Queue(db.TenantSetup, a.TenantID.String())
 	b.Queue(loadSQL, a.TenantID, a.EventIDs)
-	for _, f := range d.followers {
-		if q := f.Probe(); q != "" {
-			b.Queue(q, a.TenantID)
+	probes := make([]string, len(d.followers))
+	for i, f := range d.followers {
+		if probes[i] = f.Probe(); probes[i] != "" {
+			b.Queue(probes[i], a.TenantID)
 		}
 	}
 	br := d.db.Pool.SendBatch(ctx, b)
@@ -164,8 +165,8 @@ func (d *Dispatcher) load(ctx context.Context, a DispatchArgs) ([]Event, []bool,
 		return nil, nil, err
 	}
 	probed := make([]bool, len(d.followers))
-	for i, f := range d.followers {
-		if f.Probe() != "" {
+	for i, q := range probes {
+		if q != "" {
 			if err := br.QueryRow().Scan(&probed[i]); err != nil {
 				return nil, nil, fmt.Errorf("probe: %w", db.Translate(err))
 			}
@@ -188,13 +189,4 @@ func scanEvents(rows pgx.Rows, tenantID uuid.UUID) ([]Event, error) {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	return evs, nil
-}
-
-// Load reads the tenant's events ids in the order they were written.
-func Load(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, ids []uuid.UUID) ([]Event, error) {
-	rows, err := tx.Query(ctx, loadSQL, tenantID, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
-	}
-	return scanEvents(rows, tenantID)
 }
