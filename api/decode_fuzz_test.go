@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/leaguepay/checkout/internal/testkit/jsontest"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
@@ -33,7 +34,7 @@ func decodeInto[T any](c *fiber.Ctx) error {
 		dec.UseNumber()
 		err = dec.Decode(&back)
 	}
-	if err != nil || holdsNUL(back) {
+	if err != nil || jsontest.HoldsNUL(back) {
 		return fmt.Errorf("decoded a body that cannot be stored: %v", err)
 	}
 	return nil
@@ -108,27 +109,6 @@ func namesTwice(body []byte) bool {
 		MaxNameBytes: 1 << 30, MaxNumberBytes: 1 << 30, MaxExponent: 1 << 60}
 	v := jsonlimit.Check(body, lim)
 	return v != nil && v.Message == "names a member twice"
-}
-
-// holdsNUL reports whether a string or member name in v holds U+0000.
-func holdsNUL(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return strings.ContainsRune(v, 0)
-	case []any:
-		for _, e := range v {
-			if holdsNUL(e) {
-				return true
-			}
-		}
-	case map[string]any:
-		for k, e := range v {
-			if strings.ContainsRune(k, 0) || holdsNUL(e) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // pointerInto reports whether ptr is a JSON Pointer and, when the body is

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/leaguepay/checkout/internal/testkit/jsontest"
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/checkout"
@@ -187,29 +188,9 @@ func checkImportable(t *testing.T, o *orders.Order, get func(string) string) {
 	if err := json.Unmarshal(o.CustomData, &data); err != nil {
 		t.Fatalf("custom data %s is not JSON: %v", o.CustomData, err)
 	}
-	if _, ok := data.(map[string]any); !ok || holdsNUL(data) {
+	if _, ok := data.(map[string]any); !ok || jsontest.HoldsNUL(data) {
 		t.Errorf("custom data %q cannot be stored as a jsonb object", o.CustomData)
 	}
-}
-
-func holdsNUL(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return strings.ContainsRune(v, 0)
-	case []any:
-		for _, e := range v {
-			if holdsNUL(e) {
-				return true
-			}
-		}
-	case map[string]any:
-		for k, e := range v {
-			if strings.ContainsRune(k, 0) || holdsNUL(e) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // The products FuzzImportRow's rows may name in product_id; the corpus
