@@ -14,7 +14,6 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
-	"github.com/leaguepay/checkout/platform/jsonlimit"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/platform/settlement"
 	"github.com/leaguepay/checkout/tenants"
@@ -103,12 +102,56 @@ func checkBodyProblem(t *testing.T, route string, body []byte, doc any, valid bo
 	}
 }
 
-// namesTwice reports whether an object of body names a member twice.
+// namesTwice reports whether an object of body names a member twice,
+// whatever else is wrong with it (jsonlimit reports only the first
+// violation, which may be another one, such as invalid UTF-8, found first).
 func namesTwice(body []byte) bool {
-	lim := jsonlimit.Limits{MaxDepth: 1 << 20, MaxMembers: 1 << 30, MaxValues: 1 << 30, MaxStringBytes: 1 << 30,
-		MaxNameBytes: 1 << 30, MaxNumberBytes: 1 << 30, MaxExponent: 1 << 60}
-	v := jsonlimit.Check(body, lim)
-	return v != nil && v.Message == "names a member twice"
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object bool
+		names  map[string]bool
+		key    bool // the next string token of an object is a name
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top != nil && top.object {
+					top.key = true
+				}
+				stack = append(stack, &frame{object: v == '{', names: map[string]bool{}, key: v == '{'})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].key = true
+				}
+				continue
+			}
+		case string:
+			if top != nil && top.object && top.key {
+				if top.names[v] {
+					return true
+				}
+				top.names[v] = true
+				top.key = false
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.key = true
+		}
+	}
 }
 
 // pointerInto reports whether ptr is a JSON Pointer and, when the body is
