@@ -107,19 +107,20 @@ func withStripe(url string) tweak {
 	return func(c *config.Config, _ *app.Options) { c.StripeAPIURL = url }
 }
 
-// settled waits until the package's database has no outbox dispatch or
-// paid hook waiting to run: what happens after a commit has happened.
+// settled waits until the package's database has no pending outbox event
+// and no paid hook waiting to run: what happens after a commit has happened.
 func settled(tb testing.TB) {
 	tb.Helper()
 	su := asSuperuser(tb)
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		n := su.count(`SELECT count(*) FROM river.river_job WHERE kind IN ('outbox.dispatch', 'settlement.paid_hook')
+		n := su.count(`SELECT count(*) FROM events WHERE dispatched_at IS NULL`) +
+			su.count(`SELECT count(*) FROM river.river_job WHERE kind = 'settlement.paid_hook'
 			AND state IN ('available', 'running', 'pending')`)
 		if n == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%d jobs after a commit still waiting after 15 s", n)
+			tb.Fatalf("%d events or paid hooks after a commit still waiting after 15 s", n)
 		}
 	}
 }

@@ -55,6 +55,8 @@ type Options struct {
 	Provider payments.Provider
 	// Jobs tunes the job system.
 	Jobs jobs.Options
+	// Outbox tunes the outbox's dispatcher.
+	Outbox outbox.Options
 	// ReconcileEvery is the reconciler's period; default a minute.
 	ReconcileEvery time.Duration
 }
@@ -82,11 +84,16 @@ type App struct {
 	LeagueHooks *leaguehooks.Service
 	Metrics     *metrics.Metrics
 	Jobs        *jobs.Client
+	// Outbox hands committed changes on (StartJobs runs it).
+	Outbox *outbox.Dispatcher
 	// HTTP is the API, ready to serve or to test with HTTP.Test.
 	HTTP *fiber.App
 
 	ownsDB   bool
 	draining atomic.Bool
+	// stopOutbox ends the dispatcher's run; outboxDone closes when it ended.
+	stopOutbox context.CancelFunc
+	outboxDone chan struct{}
 }
 
 // New wires the application described by cfg.
@@ -136,7 +143,7 @@ func (a *App) wire(o Options) error {
 	a.Customers = customers.NewStore(a.DB)
 	a.Discounts = discounts.NewStore(a.DB, a.Catalog)
 	a.Orders = orders.NewStore(a.DB)
-	nudger := outbox.NewNudger(a.DB.Pool, 20*time.Millisecond)
+	nudger := outbox.NewNudger()
 	a.Checkout = checkout.NewService(a.DB, a.Catalog, a.Payments, nudger, a.Log)
 	a.Settlement = settlement.NewService(a.DB, a.Catalog, a.Orders, a.Payments, a.Metrics, nudger, a.Log)
 	a.OrderIO = orderio.NewService(a.DB, a.Catalog, a.Checkout)
@@ -152,8 +159,6 @@ func (a *App) wire(o Options) error {
 	reconciler := a.Settlement.Reconciler()
 	purger := a.Checkout.Purger()
 	workers := river.NewWorkers()
-	river.AddWorker(workers, outbox.NewDispatcher(a.DB, a.Log, []outbox.Follower{paidHooks, deliverer},
-		[]outbox.Observer{orders.EventObserver(a.Metrics)}))
 	river.AddWorker(workers, paidHooks)
 	river.AddWorker(workers, deliverer)
 	river.AddWorker(workers, reconciler)
@@ -166,6 +171,9 @@ func (a *App) wire(o Options) error {
 		purger.PeriodicJob(time.Hour)}, a.Log, o.Jobs); err != nil {
 		return err
 	}
+	a.Outbox = outbox.NewDispatcher(a.DB, a.Jobs, nudger, a.Log, []outbox.Follower{paidHooks, deliverer},
+		[]outbox.Observer{orders.EventObserver(a.Metrics), a.Metrics.OutboxLag()},
+		func() { a.Metrics.Panic("worker") }, o.Outbox)
 
 	a.HTTP = api.New(api.Deps{DB: a.DB, Registry: a.Registry, Tenants: a.Tenants, Catalog: a.Catalog,
 		Customers: a.Customers, Orders: a.Orders, Checkout: a.Checkout, Settlement: a.Settlement,
@@ -177,17 +185,33 @@ func (a *App) wire(o Options) error {
 	return nil
 }
 
-// StartJobs starts working jobs (the outbox, deliveries, the reconciler)
-// until StopJobs. Serve does both.
+// StartJobs starts the outbox's dispatcher and working jobs (deliveries,
+// paid hooks, the reconciler) until StopJobs. Serve does both.
 func (a *App) StartJobs(ctx context.Context) error {
 	if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start jobs: %w", err)
 	}
+	var runCtx context.Context
+	runCtx, a.stopOutbox = context.WithCancel(context.WithoutCancel(ctx))
+	a.outboxDone = make(chan struct{})
+	go func() {
+		defer close(a.outboxDone)
+		a.Outbox.Run(runCtx)
+	}()
 	return nil
 }
 
-// StopJobs lets running jobs finish (within ctx) and stops taking new ones.
+// StopJobs stops the dispatcher after its current batch, lets running jobs
+// finish (within ctx) and stops taking new ones. Events it leaves pending
+// are any replica's to dispatch, this one's after a restart included.
 func (a *App) StopJobs(ctx context.Context) error {
+	if a.stopOutbox != nil {
+		a.stopOutbox()
+		select {
+		case <-a.outboxDone:
+		case <-ctx.Done():
+		}
+	}
 	if err := a.Jobs.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("stop jobs: %w", err)
 	}

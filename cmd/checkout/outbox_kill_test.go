@@ -12,17 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leaguepay/checkout/internal/testkit/dbtest"
+	"github.com/leaguepay/checkout/platform/outbox"
 )
 
 // TestOutboxSurvivesAKillBetweenCommitAndDispatch commits checkouts in one
 // `checkout serve` process and kills it (SIGKILL) before anything is
 // dispatched; a second process then dispatches every committed change: its
 // metrics count them and the league's endpoint receives each event.
-// Dispatch is held back deterministically by pausing River's outbox queue
-// in the database before the first process starts.
+// Dispatch is held back deterministically: the test holds the tenant's
+// dispatch lock (outbox.LockKey) while the first process runs.
+//
 // killKey is the servers' CHECKOUT_ENCRYPTION_KEY (base64 of 32 bytes).
 const killKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
@@ -40,12 +43,6 @@ func TestOutboxSurvivesAKillBetweenCommitAndDispatch(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	exec(`INSERT INTO river.river_queue (name, created_at, metadata, paused_at, updated_at)
-		VALUES ('outbox', now(), '{}', now(), now()) ON CONFLICT (name) DO UPDATE SET paused_at = now()`)
-	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), `UPDATE river.river_queue SET paused_at = NULL WHERE name = 'outbox'`)
-	})
-
 	var mu sync.Mutex
 	events := map[string]int{} // "type order" -> deliveries answered 200
 	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -67,6 +64,13 @@ func TestOutboxSurvivesAKillBetweenCommitAndDispatch(t *testing.T) {
 		map[string]any{"role": "admin", "name": "hooks"})["key"].(string)
 	first.must(t, 201, "POST", "/v1/tenants/"+slug+"/admin/webhook-endpoints", adminKey,
 		map[string]any{"url": hooks.URL + "/league", "events": []string{"order.created", "order.paid"}})
+	var tenantID uuid.UUID
+	if err := admin.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = $1`, slug).Scan(&tenantID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock($1)`, outbox.LockKey(tenantID)); err != nil {
+		t.Fatal(err)
+	}
 	const n = 10
 	var orderIDs []string
 	for i := 0; i < n; i++ {
@@ -80,18 +84,18 @@ func TestOutboxSurvivesAKillBetweenCommitAndDispatch(t *testing.T) {
 	}
 	<-first.exited
 
-	var waiting int
-	if err := admin.QueryRow(ctx, `SELECT count(*) FROM river.river_job WHERE kind = 'outbox.dispatch' AND state = 'available'
-		AND args->>'tenant_id' = (SELECT id::text FROM tenants WHERE slug = $1)`, slug).Scan(&waiting); err != nil {
+	var pending int
+	if err := admin.QueryRow(ctx, `SELECT count(*) FROM events WHERE tenant_id = $1 AND dispatched_at IS NULL`,
+		tenantID).Scan(&pending); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("the killed process committed every change's events and left them undispatched", func(t *testing.T) {
-		if waiting != n {
-			t.Errorf("%d dispatch jobs waiting, want %d (one per checkout)", waiting, n)
+	t.Run("the killed process committed every change's events and left them pending", func(t *testing.T) {
+		if pending != 2*n {
+			t.Errorf("%d events pending, want %d (created and paid per checkout)", pending, 2*n)
 		}
 	})
 
-	exec(`UPDATE river.river_queue SET paused_at = NULL WHERE name = 'outbox'`)
+	exec(`SELECT pg_advisory_unlock_all()`)
 	second := startServer(t, bin, "CHECKOUT_WEBHOOKS_ALLOW_LOOPBACK=true", "CHECKOUT_ENCRYPTION_KEY="+killKey)
 	t.Run("the next process dispatches all of them: the league receives every event", func(t *testing.T) {
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {

@@ -79,7 +79,7 @@ func beginTenant(tenantID uuid.UUID) string {
 // for prepared statements. Every statement of the platform looks rows up by
 // key, so a plan does not depend on the values; left to choose, PostgreSQL
 // kept re-planning the order's write statements (one statement of several
-// CTEs writes an order, its audit entry, its events and its dispatch job)
+// CTEs writes an order, its audit entry and its events)
 // on every execution, which halved a $0 checkout's throughput.
 const TenantSetup = `SELECT set_config('app.tenant_id', $1, true), ` + genericPlans
 

@@ -5,12 +5,13 @@
 // River's tables, in the schema river, outside row-level security: a job
 // carries its tenant's id and opens the tenant-scoped transaction itself.
 //
-// The packages that do the work register their workers (outbox's
-// dispatcher, leaguehooks' deliveries, settlement's reconciler); this
+// The packages that do the work register their workers (leaguehooks'
+// deliveries, settlement's paid hooks and reconciler); this
 // package only builds the client and migrates River's schema.
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -27,31 +28,25 @@ import (
 // Schema is where River's tables live.
 const Schema = "river"
 
-// The queues. Each kind of work has its own, so a league whose endpoint is
-// down never delays another's events or the outbox.
+// The queues. Deliveries have their own, so a league whose endpoint is down
+// never delays the paid hooks or the reconciler.
 const (
-	QueueOutbox     = "outbox"     // the dispatcher: one job per committed change
 	QueueDeliveries = "deliveries" // outgoing webhooks to leagues
 	QueueDefault    = river.QueueDefault
 )
-
-// InsertChannel is the channel River's workers listen on for new jobs
-// ("<schema>.river_insert", with a {"queue": name} payload).
-const InsertChannel = Schema + ".river_insert"
 
 // Client is the River client every package inserts and works jobs with.
 type Client = river.Client[pgx.Tx]
 
 // Options tune the client; the zero value is production's.
 type Options struct {
-	// Poll is how often the outbox queue looks for jobs inserted without a
-	// notification (the one-round-trip checkout's). Default 100ms.
-	Poll time.Duration
 	// PollOnly makes every queue poll every Poll instead of listening for
 	// notifications, which holds a connection of the pool for good (tests,
 	// where many clients share one small pool; PgBouncer in transaction
 	// mode).
 	PollOnly bool
+	// Poll is how often a PollOnly client polls; default 100ms.
+	Poll time.Duration
 	// Workers per queue; default 8.
 	Workers int
 }
@@ -59,14 +54,10 @@ type Options struct {
 // New builds the client over pool with the registered workers and periodic
 // jobs. It works jobs once Start is called; before that it can insert.
 func New(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJob, log *slog.Logger, o Options) (*Client, error) {
-	if o.Poll <= 0 {
-		o.Poll = 100 * time.Millisecond
-	}
-	var others time.Duration // River's default
+	var poll time.Duration // River's default, when it listens
 	if o.PollOnly {
-		others = o.Poll
+		poll = cmp.Or(o.Poll, 100*time.Millisecond)
 	}
-	cooldown := min(o.Poll/4, 100*time.Millisecond)
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
@@ -77,9 +68,8 @@ func New(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJ
 		PeriodicJobs: periodic,
 		PollOnly:     o.PollOnly,
 		Queues: map[string]river.QueueConfig{
-			QueueOutbox:     {MaxWorkers: o.Workers, FetchPollInterval: o.Poll, FetchCooldown: cooldown},
-			QueueDeliveries: {MaxWorkers: o.Workers, FetchPollInterval: others, FetchCooldown: min(others/4, cooldown)},
-			QueueDefault:    {MaxWorkers: o.Workers, FetchPollInterval: others, FetchCooldown: min(others/4, cooldown)},
+			QueueDeliveries: {MaxWorkers: o.Workers, FetchPollInterval: poll, FetchCooldown: poll / 4},
+			QueueDefault:    {MaxWorkers: o.Workers, FetchPollInterval: poll, FetchCooldown: poll / 4},
 		},
 		// A job that returns an error is retried with River's default
 		// backoff unless its worker says otherwise (deliveries do).
@@ -91,19 +81,6 @@ func New(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJ
 		return nil, fmt.Errorf("job client: %w", err)
 	}
 	return c, nil
-}
-
-// InsertSelectSQL is the INSERT, for a common table expression, that
-// enqueues one job of kind in queue per row of fromTail ("FROM x ..."),
-// with the JSON args given as a SQL expression over those rows. Most jobs
-// are inserted with the client's InsertTx; the outbox's dispatch job is
-// written with this instead, so that it rides in the statement that writes
-// the change's events and a checkout stays one round trip. River's table is
-// the contract its clients in other languages insert through; the outbox's
-// tests prove River works jobs inserted this way.
-func InsertSelectSQL(kind, queue, argsExpr, fromTail string) string {
-	return fmt.Sprintf(`INSERT INTO %s.river_job (kind, queue, args, max_attempts) SELECT '%s', '%s', %s, 25 %s`,
-		Schema, kind, queue, argsExpr, fromTail)
 }
 
 func migrator(pool *pgxpool.Pool, log *slog.Logger) (*rivermigrate.Migrator[pgx.Tx], error) {

@@ -67,7 +67,7 @@ func (d *Deliverer) Wants(events []outbox.Event, hasEndpoint bool) bool {
 
 // Follow makes, in the dispatcher's transaction, one delivery and one job
 // per event and endpoint subscribed to its type.
-func (d *Deliverer) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event) error {
+func (d *Deliverer) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event) ([]river.InsertManyParams, error) {
 	var subscribed []outbox.Event
 	for _, ev := range events {
 		if slices.Contains(Events, ev.Type) {
@@ -75,12 +75,12 @@ func (d *Deliverer) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event
 		}
 	}
 	if len(subscribed) == 0 {
-		return nil
+		return nil, nil
 	}
 	tenantID := subscribed[0].TenantID
 	rows, err := tx.Query(ctx, `SELECT id, events FROM webhook_endpoints WHERE tenant_id = $1 AND deleted_at IS NULL`, tenantID)
 	if err != nil {
-		return fmt.Errorf("read webhook endpoints: %w", err)
+		return nil, fmt.Errorf("read webhook endpoints: %w", err)
 	}
 	type endpoint struct {
 		id     uuid.UUID
@@ -91,7 +91,7 @@ func (d *Deliverer) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event
 		return e, r.Scan(&e.id, &e.events)
 	})
 	if err != nil || len(endpoints) == 0 {
-		return err
+		return nil, err
 	}
 	var jobsToInsert []river.InsertManyParams
 	b := &pgx.Batch{}
@@ -108,19 +108,12 @@ func (d *Deliverer) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event
 		}
 	}
 	if len(jobsToInsert) == 0 {
-		return nil
+		return nil, nil
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("insert deliveries: %w", err)
+		return nil, fmt.Errorf("insert deliveries: %w", err)
 	}
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-	if err != nil {
-		return fmt.Errorf("deliveries: %w", err)
-	}
-	if _, err := client.InsertManyTx(ctx, tx, jobsToInsert); err != nil {
-		return fmt.Errorf("insert delivery jobs: %w", err)
-	}
-	return nil
+	return jobsToInsert, nil
 }
 
 // delivery is what one attempt needs.

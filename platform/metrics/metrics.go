@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/outbox"
 )
 
 // Metrics is every metric family of the contract.
@@ -34,6 +35,7 @@ type Metrics struct {
 	httpRequests    *prometheus.CounterVec
 	httpDuration    *prometheus.HistogramVec
 	panics          *prometheus.CounterVec
+	outboxLag       prometheus.Histogram
 	slugOf          func(ctx context.Context, tenantID uuid.UUID) (string, bool)
 }
 
@@ -59,7 +61,10 @@ func New(pool *pgxpool.Pool, slugOf func(ctx context.Context, tenantID uuid.UUID
 	m.httpRequests = f.counter("checkout_http_requests_total", "HTTP requests, by route template.", "route", "method", "code")
 	m.httpDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "checkout_http_request_duration_seconds",
 		Help: "HTTP request latency, by route template.", Buckets: prometheus.DefBuckets}, []string{"route", "method"})
-	m.Registry.MustRegister(m.webhookDuration, m.stripeDuration, m.httpDuration,
+	m.outboxLag = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "checkout_outbox_lag_seconds",
+		Help:    "Time from a committed change to its event's dispatch (metrics, paid hooks, league deliveries).",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}})
+	m.Registry.MustRegister(m.webhookDuration, m.stripeDuration, m.httpDuration, m.outboxLag,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		m.Registry.MustRegister(newPoolCollector(pool))
@@ -155,6 +160,19 @@ func (m *Metrics) Panic(where string) {
 		where = "handler"
 	}
 	m.panics.WithLabelValues(where).Inc()
+}
+
+// OutboxLag is the outbox observer that times each event from its change's
+// commit to its dispatch.
+func (m *Metrics) OutboxLag() outbox.Observer { return outboxLag{m.outboxLag} }
+
+type outboxLag struct{ h prometheus.Histogram }
+
+func (l outboxLag) Observe(events []outbox.Event) {
+	now := time.Now()
+	for _, ev := range events {
+		l.h.Observe(now.Sub(ev.CreatedAt).Seconds())
+	}
 }
 
 // Handler serves the registry in the Prometheus text format.

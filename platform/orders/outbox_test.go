@@ -12,16 +12,16 @@ import (
 	"github.com/leaguepay/checkout/app"
 	"github.com/leaguepay/checkout/internal/testkit/apptest"
 	"github.com/leaguepay/checkout/internal/testkit/dbtest"
-	"github.com/leaguepay/checkout/platform/jobs"
 	"github.com/leaguepay/checkout/platform/orders"
+	"github.com/leaguepay/checkout/platform/outbox"
 )
 
 // outboxRows reads, as the owner, the tenant's events (type and data) and
-// how many dispatch jobs name the tenant.
+// how many of them are pending.
 func (e *env) outboxRows(t *testing.T) (events []struct {
 	Type string
 	Data json.RawMessage
-}, jobs int) {
+}, pending int) {
 	t.Helper()
 	conn, err := pgx.Connect(e.ctx, dbtest.AdminURL(t))
 	if err != nil {
@@ -42,11 +42,11 @@ func (e *env) outboxRows(t *testing.T) (events []struct {
 		}
 		events = append(events, ev)
 	}
-	if err := conn.QueryRow(e.ctx, `SELECT count(*) FROM river.river_job WHERE kind = 'outbox.dispatch'
-		AND args->>'tenant_id' = $1`, e.tenant.ID.String()).Scan(&jobs); err != nil {
+	if err := conn.QueryRow(e.ctx, `SELECT count(*) FROM events WHERE tenant_id = $1 AND dispatched_at IS NULL`,
+		e.tenant.ID).Scan(&pending); err != nil {
 		t.Fatal(err)
 	}
-	return events, jobs
+	return events, pending
 }
 
 func TestOutboxEvents(t *testing.T) {
@@ -57,11 +57,11 @@ func TestOutboxEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, jobs := e.outboxRows(t)
+	events, pending := e.outboxRows(t)
 
-	t.Run("a committed free checkout wrote order.created and order.paid and one dispatch job", func(t *testing.T) {
-		if len(events) != 2 || events[0].Type != orders.EventCreated || events[1].Type != orders.EventPaid || jobs != 1 {
-			t.Fatalf("events %v, %d jobs", events, jobs)
+	t.Run("a committed free checkout wrote order.created and order.paid, both pending", func(t *testing.T) {
+		if len(events) != 2 || events[0].Type != orders.EventCreated || events[1].Type != orders.EventPaid || pending != 2 {
+			t.Fatalf("events %v, %d pending", events, pending)
 		}
 	})
 	t.Run("an event's data is the order as the API shows it", func(t *testing.T) {
@@ -81,22 +81,22 @@ func TestOutboxEvents(t *testing.T) {
 			t.Errorf("event data\n%v\nwant the API's order\n%v", got, want)
 		}
 	})
-	t.Run("a refused checkout (a taken number) writes no event and no job", func(t *testing.T) {
+	t.Run("a refused checkout (a taken number) writes no event", func(t *testing.T) {
 		if _, err := e.checkout(token, p.ID, hh.Players[1].ID, jerseyData(5)); conflictOf(t, err) == nil {
 			t.Fatal("the taken number was accepted")
 		}
-		after, jobsAfter := e.outboxRows(t)
-		if len(after) != len(events) || jobsAfter != jobs {
-			t.Errorf("%d events and %d jobs after the refusal, want %d and %d", len(after), jobsAfter, len(events), jobs)
+		after, pendingAfter := e.outboxRows(t)
+		if len(after) != len(events) || pendingAfter != pending {
+			t.Errorf("%d events, %d pending after the refusal, want %d and %d", len(after), pendingAfter, len(events), pending)
 		}
 	})
 	t.Run("a cancel writes order.canceled in its own transaction", func(t *testing.T) {
 		if _, err := e.settling.Cancel(e.ctx, e.tenant.ID, res.Order.ID, "staff"); err != nil {
 			t.Fatal(err)
 		}
-		after, jobsAfter := e.outboxRows(t)
-		if len(after) != len(events)+1 || after[len(after)-1].Type != orders.EventCanceled || jobsAfter != jobs+1 {
-			t.Errorf("events %v, %d jobs", after, jobsAfter)
+		after, pendingAfter := e.outboxRows(t)
+		if len(after) != len(events)+1 || after[len(after)-1].Type != orders.EventCanceled || pendingAfter != pending+1 {
+			t.Errorf("events %v, %d pending", after, pendingAfter)
 		}
 	})
 }
@@ -131,34 +131,24 @@ func sameInstant(t *testing.T, a, b any) bool {
 	return err1 == nil && err2 == nil && at.Equal(bt)
 }
 
-// TestNudgedDispatch: a checkout's dispatch job carries no notification of
-// its own; the nudge sent after the commit wakes a listening dispatcher
-// long before its poll would.
+// TestNudgedDispatch: with a poll of a minute, the nudge sent after a
+// checkout's commit still has its events dispatched at once.
 func TestNudgedDispatch(t *testing.T) {
 	e := envOf(t, apptest.New(t, apptest.Config("http://127.0.0.1:1"),
-		app.Options{Jobs: jobs.Options{Poll: time.Minute}})) // listens; polls once a minute
-	time.Sleep(time.Second) // the dispatcher's first fetch and its listener are up
+		app.Options{Outbox: outbox.Options{Poll: time.Minute}}))
+	time.Sleep(200 * time.Millisecond) // the dispatcher's first pass is over
 	p := e.product("jersey", "Opt out", 0, `{"opt_out":true}`)
 	hh, token := e.household("nudge@example.com", "Ann Doe")
 	if _, err := e.checkout(token, p.ID, hh.Players[0].ID, `{}`); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(e.ctx, dbtest.AdminURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var waiting int
-		if err := conn.QueryRow(e.ctx, `SELECT count(*) FROM river.river_job WHERE kind = 'outbox.dispatch'
-			AND args->>'tenant_id' = $1 AND state <> 'completed'`, e.tenant.ID.String()).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting == 0 {
+		events, pending := e.outboxRows(t)
+		if len(events) == 2 && pending == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the checkout's dispatch job was not worked within 30 s; without the nudge it waits for the minute's poll")
+			t.Fatalf("%d of the checkout's events still pending after 30 s; without the nudge they wait for the minute's poll", pending)
 		}
 	}
 }

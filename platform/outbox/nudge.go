@@ -1,43 +1,18 @@
 package outbox
 
-import (
-	"context"
-	"sync/atomic"
-	"time"
+// Nudger wakes this process's dispatcher right after a commit that wrote
+// events, so they are handed on at once instead of at the next poll. A
+// nudge is a hint, never needed for correctness: a lost one only costs a
+// poll, and nudges that come while the dispatcher is busy fold into one.
+type Nudger struct{ c chan struct{} }
 
-	"github.com/jackc/pgx/v5/pgxpool"
+// NewNudger returns a nudger for one dispatcher.
+func NewNudger() *Nudger { return &Nudger{c: make(chan struct{}, 1)} }
 
-	"github.com/leaguepay/checkout/platform/jobs"
-)
-
-// Nudger wakes the dispatcher right after a commit that wrote events: the
-// dispatch job those statements insert carries no notification (River
-// sends one only for jobs it inserts itself), so without a nudge it waits
-// for the outbox queue's next poll. A nudge is a hint, never needed for
-// correctness: it is sent after the commit, on a connection of its own, at
-// most once per interval per process, and a lost one only costs a poll.
-type Nudger struct {
-	pool     *pgxpool.Pool
-	interval time.Duration
-	last     atomic.Int64 // unix nanoseconds of the last nudge
-}
-
-// NewNudger returns a nudger over pool sending at most one nudge per
-// interval.
-func NewNudger(pool *pgxpool.Pool, interval time.Duration) *Nudger {
-	return &Nudger{pool: pool, interval: interval}
-}
-
-// Nudge asks the replicas' outbox workers to fetch now, in the background.
+// Nudge wakes the dispatcher; it never blocks.
 func (n *Nudger) Nudge() {
-	now := time.Now().UnixNano()
-	last := n.last.Load()
-	if now-last < int64(n.interval) || !n.last.CompareAndSwap(last, now) {
-		return
+	select {
+	case n.c <- struct{}{}:
+	default:
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_, _ = n.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, jobs.InsertChannel, `{"queue": "`+jobs.QueueOutbox+`"}`)
-	}()
 }

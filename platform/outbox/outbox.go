@@ -1,25 +1,32 @@
 // Package outbox owns the events table: every change of an order (and, in
-// later issues, of a checkout or a waitlist entry) writes its event there in
-// the transaction of the change, together with one dispatch job (see
-// platform/jobs); a Nudger wakes the workers after the commit. The dispatcher works that job once the change committed,
-// on whichever replica River hands it to, and drives everything that
-// happens after a commit: metrics that count committed changes, the product
-// types' paid hooks, and the deliveries to the leagues' endpoints. A change
-// that rolls back leaves neither events nor a job; a change that commits
-// keeps both, whatever happens to the process after the commit.
+// later issues, of a checkout or a waitlist entry) writes its events there
+// in the statement of the change, and they stay pending until the
+// dispatcher has handed them on. A change that rolls back leaves no event;
+// a change that commits keeps its events, whatever happens to the process
+// after the commit, and the dispatcher of any replica picks them up.
+//
+// The dispatcher drives everything that happens after a commit: metrics
+// that count committed changes, the product types' paid hooks and the
+// deliveries to the leagues' endpoints. It claims a tenant's pending events
+// in batches, in one transaction with the followers' work (which is jobs of
+// their own, on River: see platform/jobs), so a batch is handed on exactly
+// once. One replica at a time dispatches a tenant (a transaction-scoped
+// advisory lock), which keeps every object's events in order.
 package outbox
 
 import (
+	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/jobs"
@@ -39,46 +46,31 @@ type Event struct {
 	CreatedAt  time.Time       `json:"created_at"`
 }
 
-// WriteCTE returns the common table expressions that write events and their
-// dispatch job inside the statement of the change. rows is a SELECT of
+// WriteCTE returns the common table expression, named ev, that writes
+// events inside the statement of the change. rows is a SELECT of
 // (tenant_id, id, type, object_id, from_status, data), one row per event,
-// all of one tenant. The CTEs are named ev and dispatch; the statement's
-// own CTEs must use other names.
+// all of one tenant. The statement's own CTEs must use other names.
 func WriteCTE(rows string) string {
 	return `ev AS (
 		INSERT INTO events (tenant_id, id, type, object_id, from_status, data) ` + rows + `
-		RETURNING tenant_id, id),
-	dispatch AS (` + jobs.InsertSelectSQL(DispatchKind, jobs.QueueOutbox,
-		`jsonb_build_object('tenant_id', (array_agg(tenant_id))[1], 'event_ids', jsonb_agg(id))`,
-		`FROM ev HAVING count(*) > 0`) + `)`
+		RETURNING tenant_id, id)`
 }
 
-// DispatchKind is the dispatch job's kind.
-const DispatchKind = "outbox.dispatch"
-
-// DispatchArgs are the dispatch job's: the events one transaction wrote.
-type DispatchArgs struct {
-	TenantID uuid.UUID   `json:"tenant_id"`
-	EventIDs []uuid.UUID `json:"event_ids"`
-}
-
-// Kind is River's name for the job.
-func (DispatchArgs) Kind() string { return DispatchKind }
-
-// A Follower acts on committed events inside the dispatcher's transaction,
-// typically by inserting jobs of its own (a delivery per endpoint, a paid
-// hook) so that they, too, are durable. The transaction is scoped to the
-// events' tenant.
+// A Follower acts on committed events inside the dispatcher's transaction:
+// it answers the jobs to insert for them (a delivery per endpoint, a paid
+// hook), which the dispatcher inserts in that transaction, so that they are
+// as durable as the events. The transaction is scoped to the events'
+// tenant.
 type Follower interface {
 	// Probe is a query answering one boolean — whether the tenant ($1) has
-	// anything this follower acts on (a live endpoint, say) — run in the
-	// dispatcher's first round trip; "" when the events alone tell.
+	// anything this follower acts on (a live endpoint, say) — run with the
+	// claim; "" when the events alone tell.
 	Probe() string
 	// Wants reports whether the follower has work for events, given the
 	// probe's answer.
 	Wants(events []Event, probed bool) bool
-	// Follow does the work, inside tx.
-	Follow(ctx context.Context, tx pgx.Tx, events []Event) error
+	// Follow does the work inside tx and returns the jobs to insert.
+	Follow(ctx context.Context, tx pgx.Tx, events []Event) ([]river.InsertManyParams, error)
 }
 
 // An Observer learns of committed events once the dispatcher's transaction
@@ -87,96 +79,224 @@ type Observer interface {
 	Observe(events []Event)
 }
 
-// Dispatcher is the dispatch job's worker.
+// Options tune the dispatcher; the zero value is production's.
+type Options struct {
+	// Poll is how often a replica looks for pending events that no nudge
+	// announced: another replica's that it could not finish, or a process's
+	// that died after its commit. Default 250ms.
+	Poll time.Duration
+	// Batch is the most events claimed in one transaction. Default 500.
+	Batch int
+}
+
+// Dispatcher claims and hands on committed events.
 type Dispatcher struct {
-	river.WorkerDefaults[DispatchArgs]
 	db        *db.DB
+	jobs      *jobs.Client
+	nudges    *Nudger
 	followers []Follower
 	observers []Observer
 	log       *slog.Logger
+	o         Options
+	// panicked counts a contained panic of a follower or observer.
+	panicked func()
 }
 
-// NewDispatcher returns the worker that hands committed events to followers
-// (in their transaction) and observers (after it).
-func NewDispatcher(d *db.DB, log *slog.Logger, followers []Follower, observers []Observer) *Dispatcher {
-	return &Dispatcher{db: d, followers: followers, observers: observers, log: log}
-}
-
-// Work dispatches one transaction's events. The events and every
-// follower's probe are read in one round trip; only when a follower has
-// work is a transaction opened, and then the followers' writes and the
-// job's completion commit together, so a retried job never follows twice.
-// Most changes (no endpoint subscribed, no paid hook) cost that one round
-// trip and River's own batched fetch and completion.
-func (d *Dispatcher) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
-	evs, probed, err := d.load(ctx, job.Args)
-	if err != nil {
-		return fmt.Errorf("dispatch events: %w", err)
+// NewDispatcher returns the dispatcher: it wakes on n's nudges and every
+// Poll, hands events to followers (in the claim's transaction, inserting
+// their jobs with client) and observers (after it). panicked counts a
+// contained panic.
+func NewDispatcher(d *db.DB, client *jobs.Client, n *Nudger, log *slog.Logger, followers []Follower,
+	observers []Observer, panicked func(), o Options) *Dispatcher {
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
 	}
-	var busy []Follower
-	for i, f := range d.followers {
-		if f.Wants(evs, probed[i]) {
-			busy = append(busy, f)
+	if o.Batch <= 0 {
+		o.Batch = 500
+	}
+	return &Dispatcher{db: d, jobs: client, nudges: n, followers: followers, observers: observers,
+		log: log.With("component", "outbox"), o: o, panicked: panicked}
+}
+
+// Run dispatches until ctx ends: whenever nudged and every Poll, it drains
+// every tenant's pending events. A tenant whose dispatch fails is tried
+// again after a delay that doubles up to a minute.
+func (d *Dispatcher) Run(ctx context.Context) {
+	tick := time.NewTicker(d.o.Poll)
+	defer tick.Stop()
+	retry := map[uuid.UUID]backoff{}
+	for {
+		d.drain(ctx, retry)
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.nudges.c:
+		case <-tick.C:
 		}
 	}
-	if len(busy) > 0 {
-		err = d.db.InTenant(ctx, job.Args.TenantID, func(tx pgx.Tx) error {
-			for _, f := range busy {
-				if err := f.Follow(ctx, tx, evs); err != nil {
-					return err
+}
+
+type backoff struct {
+	at    time.Time
+	delay time.Duration
+}
+
+// drain dispatches until no tenant it may dispatch has pending events.
+func (d *Dispatcher) drain(ctx context.Context, retry map[uuid.UUID]backoff) {
+	for ctx.Err() == nil {
+		tenants, err := d.pending(ctx)
+		if err != nil {
+			d.log.Error("outbox: read pending tenants", "err", err)
+			return
+		}
+		progress := false
+		for _, t := range tenants {
+			if b, ok := retry[t]; ok && time.Now().Before(b.at) {
+				continue
+			}
+			n, err := d.dispatch(ctx, t)
+			if err != nil {
+				b := retry[t]
+				b.delay = min(max(2*b.delay, d.o.Poll), time.Minute)
+				b.at = time.Now().Add(b.delay)
+				retry[t] = b
+				if ctx.Err() == nil {
+					d.log.Error("outbox: dispatch", "tenant_id", t, "err", err, "retry_in", b.delay)
+				}
+				continue
+			}
+			delete(retry, t)
+			progress = progress || n > 0
+		}
+		if !progress {
+			return
+		}
+	}
+}
+
+// Dispatch drains every tenant's pending events once and reports how many
+// it handed on (tests, and a replica's shutdown).
+func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
+	tenants, err := d.pending(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, t := range tenants {
+		for {
+			n, err := d.dispatch(ctx, t)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n < d.o.Batch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// pending asks which tenants have pending events.
+func (d *Dispatcher) pending(ctx context.Context) ([]uuid.UUID, error) {
+	rows, err := d.db.Pool.Query(ctx, `SELECT outbox_pending_tenants()`)
+	if err != nil {
+		return nil, db.Translate(err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+}
+
+// LockKey is the advisory lock a replica holds while it dispatches the
+// tenant's events.
+func LockKey(tenantID uuid.UUID) int64 {
+	return int64(binary.BigEndian.Uint64(tenantID[:8]) ^ 0x6f7574626f78) // "outbox"
+}
+
+// claimSQL marks up to $3 of tenant $1's oldest pending events dispatched
+// and returns them, when this transaction gets the tenant's lock ($2);
+// otherwise another replica is dispatching them and it returns nothing.
+// The statement's snapshot predates the lock: a replica that committed its
+// batch in between left rows this one's subquery still sees pending, and
+// the outer dispatched_at IS NULL, which PostgreSQL checks again on a row's
+// newest version, skips them.
+const claimSQL = `WITH lock AS (SELECT pg_try_advisory_xact_lock($2) AS ok)
+	UPDATE events e SET dispatched_at = now()
+	FROM (SELECT id FROM events WHERE tenant_id = $1 AND dispatched_at IS NULL ORDER BY seq LIMIT $3) p
+	WHERE (SELECT ok FROM lock) AND e.tenant_id = $1 AND e.id = p.id AND e.dispatched_at IS NULL
+	RETURNING e.id, e.seq, e.type, e.object_id, e.from_status, e.data, e.created_at`
+
+// dispatch claims one batch of the tenant's events and hands it on: the
+// claim and every follower's probe go in one round trip; the followers'
+// work and their jobs commit with the claim. A failure rolls all of it
+// back, leaving the events pending.
+func (d *Dispatcher) dispatch(ctx context.Context, tenantID uuid.UUID) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.panicked()
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	var evs []Event
+	err = d.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(claimSQL, tenantID, LockKey(tenantID), d.o.Batch)
+		probes := make([]string, len(d.followers))
+		for i, f := range d.followers {
+			if probes[i] = f.Probe(); probes[i] != "" {
+				b.Queue(probes[i], tenantID)
+			}
+		}
+		br := tx.SendBatch(ctx, b)
+		rows, err := br.Query()
+		if err != nil {
+			br.Close()
+			return err
+		}
+		if evs, err = scanEvents(rows, tenantID); err != nil {
+			br.Close()
+			return err
+		}
+		probed := make([]bool, len(d.followers))
+		for i, q := range probes {
+			if q != "" {
+				if err := br.QueryRow().Scan(&probed[i]); err != nil {
+					br.Close()
+					return fmt.Errorf("probe: %w", err)
 				}
 			}
-			_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("dispatch events: %w", err)
 		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		var params []river.InsertManyParams
+		for i, f := range d.followers {
+			if !f.Wants(evs, probed[i]) {
+				continue
+			}
+			p, err := f.Follow(ctx, tx, evs)
+			if err != nil {
+				return err
+			}
+			params = append(params, p...)
+		}
+		if len(params) > 0 {
+			if _, err := d.jobs.InsertManyTx(ctx, tx, params); err != nil {
+				return fmt.Errorf("insert jobs: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	for _, o := range d.observers {
 		o.Observe(evs)
 	}
-	return nil
+	return len(evs), nil
 }
-
-// load reads the job's events and every follower's probe in one pipelined
-// batch (one implicit transaction scoped to the tenant).
-func (d *Dispatcher) load(ctx context.Context, a DispatchArgs) ([]Event, []bool, error) {
-	b := &pgx.Batch{}
-	b.Queue(db.TenantSetup, a.TenantID.String())
-	b.Queue(loadSQL, a.TenantID, a.EventIDs)
-	probes := make([]string, len(d.followers))
-	for i, f := range d.followers {
-		if probes[i] = f.Probe(); probes[i] != "" {
-			b.Queue(probes[i], a.TenantID)
-		}
-	}
-	br := d.db.Pool.SendBatch(ctx, b)
-	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return nil, nil, db.Translate(err)
-	}
-	rows, err := br.Query()
-	if err != nil {
-		return nil, nil, db.Translate(err)
-	}
-	evs, err := scanEvents(rows, a.TenantID)
-	if err != nil {
-		return nil, nil, err
-	}
-	probed := make([]bool, len(d.followers))
-	for i, q := range probes {
-		if q != "" {
-			if err := br.QueryRow().Scan(&probed[i]); err != nil {
-				return nil, nil, fmt.Errorf("probe: %w", db.Translate(err))
-			}
-		}
-	}
-	return evs, probed, br.Close()
-}
-
-const loadSQL = `SELECT id, seq, type, object_id, from_status, data, created_at FROM events
-	WHERE tenant_id = $1 AND id = ANY($2) ORDER BY seq`
 
 func scanEvents(rows pgx.Rows, tenantID uuid.UUID) ([]Event, error) {
 	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
@@ -186,7 +306,8 @@ func scanEvents(rows pgx.Rows, tenantID uuid.UUID) ([]Event, error) {
 		return e, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
+		return nil, fmt.Errorf("claim events: %w", err)
 	}
+	slices.SortFunc(evs, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
 	return evs, nil
 }

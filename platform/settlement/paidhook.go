@@ -28,8 +28,8 @@ type PaidHookArgs struct {
 func (PaidHookArgs) Kind() string { return "settlement.paid_hook" }
 
 // PaidHooks follows the outbox: for every order.paid event of a type with a
-// PaidHook it inserts a PaidHookArgs job, in the dispatcher's transaction,
-// and works those jobs.
+// PaidHook it answers a PaidHookArgs job, which the dispatcher inserts in
+// its transaction, and works those jobs.
 type PaidHooks struct {
 	river.WorkerDefaults[PaidHookArgs]
 	s *Service
@@ -55,8 +55,8 @@ func (h *PaidHooks) Wants(events []outbox.Event, _ bool) bool {
 	return false
 }
 
-// Follow inserts the paid hooks of events.
-func (h *PaidHooks) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event) error {
+// Follow answers the paid hooks of events.
+func (h *PaidHooks) Follow(_ context.Context, _ pgx.Tx, events []outbox.Event) ([]river.InsertManyParams, error) {
 	var params []river.InsertManyParams
 	for _, ev := range events {
 		var o orders.EventOrder
@@ -68,17 +68,7 @@ func (h *PaidHooks) Follow(ctx context.Context, tx pgx.Tx, events []outbox.Event
 				InsertOpts: &river.InsertOpts{Queue: jobs.QueueDefault, MaxAttempts: 10}})
 		}
 	}
-	if len(params) == 0 {
-		return nil
-	}
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-	if err != nil {
-		return fmt.Errorf("paid hooks: %w", err)
-	}
-	if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("insert paid hooks: %w", err)
-	}
-	return nil
+	return params, nil
 }
 
 // Work calls the order's type's PaidHook. An error is logged and retried by
