@@ -215,14 +215,19 @@ func LockKey(tenantID uuid.UUID) int64 {
 // claimSQL marks up to $3 of tenant $1's oldest pending events dispatched
 // and returns them, when this transaction gets the tenant's lock ($2);
 // otherwise another replica is dispatching them and it returns nothing.
-// The statement's snapshot predates the lock: a replica that committed its
-// batch in between left rows this one's subquery still sees pending, and
-// the outer dispatched_at IS NULL, which PostgreSQL checks again on a row's
-// newest version, skips them.
-const claimSQL = `WITH lock AS (SELECT pg_try_advisory_xact_lock($2) AS ok)
+//
+// The ids are picked first and updated through = ANY, so the plan cannot
+// depend on how many events the statistics think are pending: a join,
+// planned while the table's statistics said none were, ran the pick once
+// per pending event. The statement's snapshot predates the lock: a replica
+// that committed its batch in between left rows the pick still sees
+// pending, and the UPDATE's own dispatched_at IS NULL, which PostgreSQL
+// checks again on a row's newest version, skips them.
+const claimSQL = `WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($2) AS ok),
+	picked AS MATERIALIZED (SELECT id FROM events WHERE tenant_id = $1 AND dispatched_at IS NULL
+		AND (SELECT ok FROM lock) ORDER BY seq LIMIT $3)
 	UPDATE events e SET dispatched_at = now()
-	FROM (SELECT id FROM events WHERE tenant_id = $1 AND dispatched_at IS NULL ORDER BY seq LIMIT $3) p
-	WHERE (SELECT ok FROM lock) AND e.tenant_id = $1 AND e.id = p.id AND e.dispatched_at IS NULL
+	WHERE e.tenant_id = $1 AND e.id = ANY (ARRAY(SELECT id FROM picked)) AND e.dispatched_at IS NULL
 	RETURNING e.id, e.seq, e.type, e.object_id, e.from_status, e.data, e.created_at`
 
 // dispatch claims one batch of the tenant's events and hands it on: the
