@@ -244,6 +244,10 @@ func (b *bench) adminPages(ctx context.Context, t target) error {
 // webhooks measures distinct completed events (each settles one pending
 // order) and one event redelivered over and over.
 func (b *bench) webhooks(ctx context.Context, t target) error {
+	var since time.Time
+	if err := b.admin.QueryRow(ctx, `SELECT now()`).Scan(&since); err != nil {
+		return err
+	}
 	r := b.measure(ctx, "webhooks-distinct", op{pool: int64(b.opts.hookOrders), do: t.webhook("processed", t.distinctEvent).do})
 	if r != nil {
 		var paid int64
@@ -251,8 +255,8 @@ func (b *bench) webhooks(ctx context.Context, t target) error {
 			AND stripe_payment_intent_id LIKE 'pi_bench%'`, t.l.ID).Scan(&paid); err != nil {
 			return err
 		}
-		b.verified["webhooks-distinct"] = fmt.Sprintf("%s events answered processed; the database has %s of the pending orders paid",
-			commas(int(r.allOK)), commas(int(paid)))
+		b.verified["webhooks-distinct"] = fmt.Sprintf("%s events answered processed; the database has %s of the pending orders paid; %s",
+			commas(int(r.allOK)), commas(int(paid)), b.outbox(ctx, since))
 	}
 	if !b.opts.run.MatchString("webhooks-duplicate") {
 		return nil
@@ -302,8 +306,40 @@ func (b *bench) measureWrites(ctx context.Context, name string, product uuid.UUI
 	if len(counts) == 0 {
 		counts = []string{"none"}
 	}
-	b.verified[name] = fmt.Sprintf("%s successful answers; the database has %s orders of the product created since it began",
-		commas(int(r.allOK)), strings.Join(counts, ", "))
+	b.verified[name] = fmt.Sprintf("%s successful answers; the database has %s orders of the product created since it began; %s",
+		commas(int(r.allOK)), strings.Join(counts, ", "), b.outbox(ctx, since))
+}
+
+// outbox reports how the dispatcher kept up with a scenario that began at
+// since: the events written since, how many were still pending when the
+// load stopped, how long the rest took to drain, and each event's time
+// from its change to its dispatch.
+func (b *bench) outbox(ctx context.Context, since time.Time) string {
+	var pending int64
+	if err := b.admin.QueryRow(ctx, `SELECT count(*) FROM events WHERE created_at >= $1 AND dispatched_at IS NULL`,
+		since).Scan(&pending); err != nil {
+		return "outbox: " + err.Error()
+	}
+	start := time.Now()
+	for left := pending; left > 0; time.Sleep(100 * time.Millisecond) {
+		if err := b.admin.QueryRow(ctx, `SELECT count(*) FROM events WHERE created_at >= $1 AND dispatched_at IS NULL`,
+			since).Scan(&left); err != nil || time.Since(start) > 10*time.Minute {
+			return fmt.Sprintf("outbox: %d events still pending after %v (%v)", left, time.Since(start).Round(time.Second), err)
+		}
+	}
+	drained := time.Since(start)
+	var n int64
+	var p50, p99, worst float64
+	if err := b.admin.QueryRow(ctx, `SELECT count(*),
+		coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM dispatched_at - created_at)), 0),
+		coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM dispatched_at - created_at)), 0),
+		coalesce(max(extract(epoch FROM dispatched_at - created_at)), 0)
+		FROM events WHERE created_at >= $1`, since).Scan(&n, &p50, &p99, &worst); err != nil {
+		return "outbox: " + err.Error()
+	}
+	return fmt.Sprintf("outbox: %s events written, %s pending when the load stopped (drained in %v), "+
+		"commit-to-dispatch p50 %.0f ms, p99 %.0f ms, max %.0f ms", commas(int(n)), commas(int(pending)),
+		drained.Round(100*time.Millisecond), 1000*p50, 1000*p99, 1000*worst)
 }
 
 // writes counts the large league's rows a checkout could write.
