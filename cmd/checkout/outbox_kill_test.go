@@ -90,8 +90,9 @@ func TestOutboxSurvivesAKillBetweenCommitAndDispatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("the killed process committed every change's events and left them pending", func(t *testing.T) {
-		if pending != 2*n {
-			t.Errorf("%d events pending, want %d (created and paid per checkout)", pending, 2*n)
+		if pending != 4*n {
+			t.Errorf("%d events pending, want %d (the order created and paid, its checkout created and completed, per checkout)",
+				pending, 4*n)
 		}
 	})
 

@@ -59,19 +59,21 @@ func (s *Service) untilAnswered(what string, attempt func(context.Context) error
 	}()
 }
 
-// unfinished is a priced checkout whose order was placed but whose buyer
+// unfinished is a priced checkout whose orders were placed but whose buyer
 // was answered an error: the provider failed (session nil), or it created
 // session and storing it failed. The buyer never saw a checkout URL.
 type unfinished struct {
-	tenantID, orderID uuid.UUID
-	acct              payments.Account
-	session           *payments.Session
-	detail            string
+	tenantID uuid.UUID
+	orderIDs []uuid.UUID
+	acct     payments.Account
+	session  *payments.Session
+	detail   string
 }
 
 // abandon ends an unfinished checkout, so that the buyer's retry starts
 // afresh at once: the session (if any) is expired at the provider, then the
-// order fails, naming the session, and gives back its claims. If the
+// orders fail, naming the session, and give back their claims (and the
+// checkout its redemption). If the
 // provider will not expire the session, it might still be paid: the order
 // keeps it and stays pending, and the reconciler settles it from the
 // provider once the session expires, as for any pending order.
@@ -85,24 +87,33 @@ func (s *Service) abandon(u unfinished) {
 			expired = true
 		}
 		err := s.db.InTenant(ctx, u.tenantID, func(tx pgx.Tx) error {
-			if u.session != nil {
-				if err := orders.KeepSession(ctx, tx, u.tenantID, u.orderID, u.session.ID, nil); err != nil {
+			for _, id := range u.orderIDs {
+				if u.session != nil {
+					if err := orders.KeepSession(ctx, tx, u.tenantID, id, u.session.ID, nil); err != nil {
+						return err
+					}
+				}
+				if _, err := orders.Settle(ctx, tx, u.tenantID, id, orders.StatusFailed, "system", u.detail); err != nil {
 					return err
 				}
 			}
-			_, err := orders.Settle(ctx, tx, u.tenantID, u.orderID, orders.StatusFailed, "system", u.detail)
-			return err
+			return nil
 		})
 		return err
-	}, "order_id", u.orderID)
+	}, "order_ids", u.orderIDs)
 }
 
 // keepSession stores the session the provider would not expire on its
 // still pending order, with its expiry, so the reconciler settles it.
 func (s *Service) keepSession(ctx context.Context, u unfinished, expireErr error) error {
-	s.log.Warn("could not expire the session of an unfinished checkout; the reconciler settles the order when it expires",
-		"order_id", u.orderID, "session", u.session.ID, "err", expireErr)
+	s.log.Warn("could not expire the session of an unfinished checkout; the reconciler settles its orders when it expires",
+		"order_ids", u.orderIDs, "session", u.session.ID, "err", expireErr)
 	return s.db.InTenant(ctx, u.tenantID, func(tx pgx.Tx) error {
-		return orders.KeepSession(ctx, tx, u.tenantID, u.orderID, u.session.ID, &u.session.ExpiresAt)
+		for _, id := range u.orderIDs {
+			if err := orders.KeepSession(ctx, tx, u.tenantID, id, u.session.ID, &u.session.ExpiresAt); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }

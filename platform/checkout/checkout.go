@@ -238,16 +238,25 @@ func (s *Service) place(ctx context.Context, tx pgx.Tx, req Request, c checked, 
 	if err != nil {
 		return placed{}, fmt.Errorf("encode custom data: %w", err)
 	}
+	co := orders.Checkout{ID: ids.New(), Status: orders.CheckoutOpen, CustomerID: household.ID,
+		SubtotalCents: c.product.PriceCents, AmountCents: c.product.PriceCents, Currency: c.product.Currency}
 	o := orders.Order{ID: ids.New(), ProductID: c.product.ID, ProductName: c.product.Name, ProductType: c.product.Type,
-		PlayerName: household.PlayerName(playerID),
+		PlayerName: household.PlayerName(playerID), CheckoutID: &co.ID,
 		Category:   c.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: orders.StatusPending,
 		AmountCents: c.product.PriceCents, Currency: c.product.Currency, CustomData: data,
 		SchemaVersion: c.product.SchemaVersion, Evidence: evidence}
 	if o.AmountCents == 0 {
-		o.Status = orders.StatusPaid
+		o.Status, co.Status = orders.StatusPaid, orders.CheckoutComplete
 	}
-	if err := orders.Insert(ctx, tx, req.TenantID, &o, claims, detail); err != nil {
+	if err := orders.InsertCheckout(ctx, tx, req.TenantID, &co); err != nil {
 		return placed{}, err
+	}
+	if err := orders.Insert(ctx, tx, req.TenantID, &o, 0, claims, detail); err != nil {
+		return placed{}, err
+	}
+	q, args := orders.CheckoutCreated(req.TenantID, co.ID, co.Status)
+	if _, err := tx.Exec(ctx, q, args...); err != nil {
+		return placed{}, fmt.Errorf("write checkout events: %w", err)
 	}
 	return placed{order: o, household: household}, nil
 }

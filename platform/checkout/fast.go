@@ -19,9 +19,9 @@ import (
 
 // A checkout is placed in one round trip when it can be: every
 // statement of its write (the tenant, the order and its event with the
-// household and player found by the token, its claims, its idempotency key)
-// is sent as one pipelined batch, which PostgreSQL runs as one implicit
-// transaction. Whatever is unusual — a token that finds no household, a
+// household and player found by the token, its checkout, its claims, its
+// idempotency key, the checkout's events) is sent as one pipelined batch,
+// which PostgreSQL runs as one implicit transaction. Whatever is unusual — a token that finds no household, a
 // player not in it, a live order already there, a value taken, a product
 // changed, a player to be picked whose rules need to know who — makes the
 // batch write nothing (a statement fails, and the implicit transaction
@@ -77,13 +77,13 @@ func (s *Service) placeFast(ctx context.Context, req Request, c checked, status 
 	if err != nil {
 		return fastResult{}, false
 	}
-	orderID := ids.New()
+	orderID, checkoutID := ids.New(), ids.New()
 	evIDs, types := orders.EventParams(status)
 	b := &pgx.Batch{}
 	b.Queue(db.TenantSetup, req.TenantID.String())
 	b.Queue(oneTripInsert, req.TenantID, orderID, c.product.ID, c.product.Type, c.product.Category,
 		secrets.Hash(req.Input.RegistrationToken), player, status, c.product.PriceCents, c.product.Currency, data,
-		c.product.SchemaVersion, evidence, ids.New(), detail, acctRef, evIDs, types)
+		c.product.SchemaVersion, evidence, ids.New(), detail, acctRef, evIDs, types, checkoutID)
 	for _, cl := range orders.SortedClaims(claims) {
 		b.Queue(orders.OneTripClaim, orders.ClaimArgs(req.TenantID, orderID, cl)...)
 	}
@@ -93,6 +93,12 @@ func (s *Service) placeFast(ctx context.Context, req Request, c checked, status 
 		b.Queue(`UPDATE idempotency_keys SET order_id = $3 WHERE tenant_id = $1 AND key = $2
 			AND EXISTS (SELECT 1 FROM orders WHERE tenant_id = $1 AND id = $3)`, req.TenantID, req.IdempotencyKey, orderID)
 	}
+	checkoutStatus := orders.CheckoutOpen
+	if status == orders.StatusPaid {
+		checkoutStatus = orders.CheckoutComplete
+	}
+	q, args := orders.CheckoutCreated(req.TenantID, checkoutID, checkoutStatus)
+	b.Queue(q, args...)
 	br := s.db.Pool.SendBatch(ctx, b)
 	_, err = br.Exec()
 	if err == nil {

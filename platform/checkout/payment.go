@@ -60,25 +60,25 @@ func (s *Service) checkoutPaid(ctx context.Context, req Request, c checked) (Res
 	if newCustomer {
 		// Created now, stored with the session below: one transaction less.
 		if stripeCustomer, err = s.payments.NewCustomer(ctx, req.TenantID, acct, household); err != nil {
-			s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct,
+			s.abandon(unfinished{tenantID: req.TenantID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct,
 				detail: "payment provider failed: " + err.Error()})
 			return Result{}, payments.Classify(err)
 		}
 	}
 	success, cancel := returnURLs(req)
 	sess, err := s.payments.StartCheckout(ctx, payments.StartRequest{TenantID: req.TenantID, TenantSlug: req.TenantSlug,
-		OrderID: p.order.ID, Amount: p.order.AmountCents, Currency: p.order.Currency, Product: c.product.Name,
+		CheckoutID: *p.order.CheckoutID, OrderID: p.order.ID, Amount: p.order.AmountCents, Currency: p.order.Currency, Product: c.product.Name,
 		Household: household, SuccessURL: success, CancelURL: cancel, Account: acct, CustomerID: stripeCustomer})
 	if err != nil {
 		detail := "payment provider failed: " + err.Error()
 		if errors.Is(err, db.ErrUnavailable) {
 			detail = "the database failed before the checkout session was created"
 		}
-		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, detail: detail})
+		s.abandon(unfinished{tenantID: req.TenantID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct, detail: detail})
 		return Result{}, payments.Classify(err)
 	}
 	if p.order, err = s.storeSession(ctx, req, acct, p.order, sess, newCustomer, stripeCustomer); err != nil {
-		s.abandon(unfinished{tenantID: req.TenantID, orderID: p.order.ID, acct: acct, session: &sess,
+		s.abandon(unfinished{tenantID: req.TenantID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct, session: &sess,
 			detail: "its checkout session could not be stored; the session was expired so it cannot be paid"})
 		return Result{}, err
 	}
@@ -93,7 +93,7 @@ func (s *Service) storeSession(ctx context.Context, req Request, acct payments.A
 	sess payments.Session, newCustomer bool, stripeCustomer string) (orders.Order, error) {
 	b := &pgx.Batch{}
 	b.Queue(db.TenantSetup, req.TenantID.String())
-	q, args := orders.StoreSession(req.TenantID, o.ID, sess.URL, sess.ID, sess.ExpiresAt)
+	q, args := orders.StoreCheckoutSession(req.TenantID, *o.CheckoutID, sess.URL, sess.ID, sess.ExpiresAt)
 	b.Queue(q, args...)
 	if newCustomer {
 		q, args := payments.StoreCustomer(req.TenantID, acct, o.CustomerID, stripeCustomer)

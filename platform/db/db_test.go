@@ -86,7 +86,7 @@ func TestCheckAppRole(t *testing.T) {
 
 // fixture is one tenant with one row in every tenant table.
 type fixture struct {
-	tenant, customer, player, product, order, event, endpoint, delivery uuid.UUID
+	tenant, customer, player, product, order, event, endpoint, delivery, checkout, discount uuid.UUID
 }
 
 // tenantTable inserts one row into a tenant table: insert's args are built
@@ -135,6 +135,12 @@ var tenantTables = []tenantTable{
 		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self.String()} }},
 	{"discounts", `INSERT INTO discounts (tenant_id, id, kind, name, code, percent_off) VALUES ($1, $2::uuid, 'promotion', 'RLS', 'RLS' || substr($2::uuid::text, 1, 8), 10)`,
 		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self} }},
+	{"checkouts", `INSERT INTO checkouts (tenant_id, id, customer_id, status, subtotal_cents, amount_cents, currency)
+		VALUES ($1, $2, $3, 'open', 0, 0, 'usd')`,
+		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self, f.customer} }},
+	{"discount_redemptions", `INSERT INTO discount_redemptions (tenant_id, checkout_id, discount_id, customer_id)
+		SELECT $1, $5, $3, $4 WHERE $2::uuid IS NOT NULL`, // one per checkout: self is not its key
+		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self, f.discount, f.customer, f.checkout} }},
 	{"events", `INSERT INTO events (tenant_id, id, type, object_id, data) VALUES ($1, $2, 'order.created', $3, '{}')`,
 		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self, f.order} }},
 	{"webhook_endpoints", `INSERT INTO webhook_endpoints (tenant_id, id, url, events, secret_sealed)
@@ -153,7 +159,7 @@ func newTenant(t *testing.T, d *db.DB) fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := fixture{tenant: uuid.New(), customer: uuid.New(), player: uuid.New(), product: uuid.New(), order: uuid.New(),
-		event: uuid.New(), endpoint: uuid.New(), delivery: uuid.New()}
+		event: uuid.New(), endpoint: uuid.New(), delivery: uuid.New(), checkout: uuid.New(), discount: uuid.New()}
 	err := d.InPlatform(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO tenants (id, slug, name, currency) VALUES ($1, $2, 'RLS league', 'usd')`,
 			f.tenant, "rls-"+f.tenant.String()[:8])
@@ -163,7 +169,8 @@ func newTenant(t *testing.T, d *db.DB) fixture {
 		t.Fatalf("insert tenant: %v", err)
 	}
 	own := map[string]uuid.UUID{"customers": f.customer, "players": f.player, "products": f.product, "orders": f.order,
-		"events": f.event, "webhook_endpoints": f.endpoint, "webhook_deliveries": f.delivery}
+		"events": f.event, "webhook_endpoints": f.endpoint, "webhook_deliveries": f.delivery, "checkouts": f.checkout,
+		"discounts": f.discount}
 	err = d.InTenant(ctx, f.tenant, func(tx pgx.Tx) error {
 		for _, tt := range tenantTables {
 			self, ok := own[tt.name]

@@ -66,15 +66,22 @@ func (s Status) Live() bool {
 
 // Order is one purchase by a household for one player.
 type Order struct {
-	ID                      uuid.UUID       `json:"id"`
-	ProductID               uuid.UUID       `json:"product_id"`
-	ProductName             string          `json:"product_name"`
-	ProductType             string          `json:"product_type"`
-	Category                string          `json:"category"`
-	CustomerID              uuid.UUID       `json:"customer_id"`
-	PlayerID                uuid.UUID       `json:"player_id"`
-	PlayerName              string          `json:"player_name"`
-	Status                  Status          `json:"status"`
+	ID          uuid.UUID `json:"id"`
+	ProductID   uuid.UUID `json:"product_id"`
+	ProductName string    `json:"product_name"`
+	ProductType string    `json:"product_type"`
+	Category    string    `json:"category"`
+	CustomerID  uuid.UUID `json:"customer_id"`
+	PlayerID    uuid.UUID `json:"player_id"`
+	PlayerName  string    `json:"player_name"`
+	Status      Status    `json:"status"`
+	// CheckoutID is the checkout the order was bought in; nil for an
+	// imported order and for one placed before checkouts existed.
+	CheckoutID *uuid.UUID `json:"checkout_id"`
+	// PriceCents is the product's price; DiscountCents what the checkout's
+	// discounts took off it; AmountCents what is charged, their difference.
+	PriceCents              int64           `json:"price_cents"`
+	DiscountCents           int64           `json:"discount_cents"`
 	AmountCents             int64           `json:"amount_cents"`
 	AmountRefundedCents     int64           `json:"amount_refunded_cents"`
 	Currency                string          `json:"currency"`
@@ -102,7 +109,7 @@ type Event struct {
 // orderFields are an order's own columns, in scanOrder's order; they need
 // the orders table under the alias o.
 const orderFields = `o.id, o.product_id, o.product_type, o.category, o.customer_id, o.player_id, o.status,
-	o.amount_cents, o.amount_refunded_cents, o.currency, o.custom_data, o.schema_version, o.evidence,
+	o.checkout_id, o.discount_cents, o.amount_cents, o.amount_refunded_cents, o.currency, o.custom_data, o.schema_version, o.evidence,
 	o.checkout_url, o.stripe_checkout_session_id, o.stripe_payment_intent_id, o.created_at, o.updated_at, o.paid_at`
 
 // orderCols are what scanOrder reads: orderFields and the names of the
@@ -118,9 +125,10 @@ type scanner interface{ Scan(dest ...any) error }
 func scanOrder(row scanner, extra ...any) (Order, error) {
 	var o Order
 	dest := append([]any{&o.ID, &o.ProductID, &o.ProductType, &o.Category, &o.CustomerID, &o.PlayerID,
-		&o.Status, &o.AmountCents, &o.AmountRefundedCents, &o.Currency, &o.CustomData, &o.SchemaVersion,
+		&o.Status, &o.CheckoutID, &o.DiscountCents, &o.AmountCents, &o.AmountRefundedCents, &o.Currency, &o.CustomData, &o.SchemaVersion,
 		&o.Evidence, &o.CheckoutURL, &o.StripeCheckoutSessionID, &o.StripePaymentIntentID, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt, &o.ProductName, &o.PlayerName}, extra...)
 	err := row.Scan(dest...)
+	o.PriceCents = o.AmountCents + o.DiscountCents
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	if o.PaidAt != nil {
 		t := o.PaidAt.UTC()

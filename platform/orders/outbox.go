@@ -76,7 +76,8 @@ const orderJSON = `jsonb_build_object(
 	'product_type', o.product_type, 'category', o.category, 'customer_id', o.customer_id, 'player_id', o.player_id,
 	'player_name', coalesce((SELECT pl.first_name || ' ' || pl.last_name FROM players pl
 		WHERE pl.tenant_id = $1 AND pl.id = o.player_id), ''),
-	'status', o.status, 'amount_cents', o.amount_cents, 'amount_refunded_cents', o.amount_refunded_cents,
+	'status', o.status, 'checkout_id', o.checkout_id, 'price_cents', o.amount_cents + o.discount_cents,
+	'discount_cents', o.discount_cents, 'amount_cents', o.amount_cents, 'amount_refunded_cents', o.amount_refunded_cents,
 	'currency', o.currency, 'custom_data', o.custom_data, 'schema_version', o.schema_version,
 	'checkout_url', o.checkout_url, 'stripe_checkout_session_id', o.stripe_checkout_session_id,
 	'created_at', to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),

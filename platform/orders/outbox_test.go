@@ -59,9 +59,40 @@ func TestOutboxEvents(t *testing.T) {
 	}
 	events, pending := e.outboxRows(t)
 
-	t.Run("a committed free checkout wrote order.created and order.paid, both pending", func(t *testing.T) {
-		if len(events) != 2 || events[0].Type != orders.EventCreated || events[1].Type != orders.EventPaid || pending != 2 {
-			t.Fatalf("events %v, %d pending", events, pending)
+	t.Run("a committed free checkout wrote its order's and its checkout's events, all pending", func(t *testing.T) {
+		var types []string
+		for _, ev := range events {
+			types = append(types, ev.Type)
+		}
+		want := []string{orders.EventCreated, orders.EventPaid, orders.EventCheckoutCreated, orders.EventCheckoutCompleted}
+		if !reflect.DeepEqual(types, want) || pending != len(want) {
+			t.Fatalf("events %v, %d pending; want %v", types, pending, want)
+		}
+	})
+	t.Run("a checkout event's data is the checkout as the API shows it", func(t *testing.T) {
+		c, err := e.orders.GetCheckout(e.ctx, e.tenant.ID, *res.Order.CheckoutID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := asMap(t, c)
+		got := asMap(t, events[3].Data)
+		for _, k := range []string{"created_at", "expires_at"} {
+			if sameInstant(t, got[k], want[k]) {
+				got[k] = want[k]
+			}
+		}
+		items, _ := got["items"].([]any)
+		wantItems, _ := want["items"].([]any)
+		for i := range items {
+			item, wantItem := items[i].(map[string]any), wantItems[i].(map[string]any)
+			for _, k := range []string{"created_at", "updated_at", "paid_at"} {
+				if sameInstant(t, item[k], wantItem[k]) {
+					item[k] = wantItem[k]
+				}
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("event data\n%v\nwant the API's checkout\n%v", got, want)
 		}
 	})
 	t.Run("an event's data is the order as the API shows it", func(t *testing.T) {
@@ -144,7 +175,7 @@ func TestNudgedDispatch(t *testing.T) {
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		events, pending := e.outboxRows(t)
-		if len(events) == 2 && pending == 0 {
+		if len(events) == 4 && pending == 0 {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -103,9 +103,10 @@ func RecordEvent(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, ac
 var ErrTransition = errors.New("orders: transition not allowed")
 
 // Transition moves a locked order to status to inside tx, following the
-// state machine: it writes the audit event and releases the order's claims
-// when the order stops being live. It returns ErrTransition (and changes
-// nothing) when the edge does not exist.
+// state machine: it writes the audit event, releases the order's claims
+// when the order stops being live, and settles the order's checkout once
+// none of its orders is pending (syncCheckout). It returns ErrTransition
+// (and changes nothing) when the edge does not exist.
 func Transition(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, to Status, actor, detail string) error {
 	from := o.Status
 	if !CanTransition(from, to) {
@@ -124,7 +125,13 @@ func Transition(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, to
 			return err
 		}
 	}
-	return RecordEvent(ctx, tx, tenantID, o.ID, actor, &from, to, detail)
+	if err := RecordEvent(ctx, tx, tenantID, o.ID, actor, &from, to, detail); err != nil {
+		return err
+	}
+	if o.CheckoutID != nil && from == StatusPending {
+		return syncCheckout(ctx, tx, tenantID, *o.CheckoutID)
+	}
+	return nil
 }
 
 // BySession returns the tenant's order paid through checkout session id, or

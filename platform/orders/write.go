@@ -36,16 +36,17 @@ var ErrProductChanged = errors.New("orders: the product changed during the check
 // insertCTE inserts the order of a checkout ($1 tenant, $2 id, $3 product,
 // $4 type, $5 category, $8 status, $9 amount, $10 currency, $11 custom data,
 // $12 schema version, $13 evidence, $14 event id, $15 detail, events at
-// idsParam and typesParam) for customerExpr and playerExpr FROM from, while
-// the product is as checked, with its audit entry and its outbox events.
-// One live order per player and product is the partial unique index's:
-// a duplicate inserts nothing.
-func insertCTE(customerExpr, playerExpr, from, idsParam, typesParam string) string {
+// idsParam and typesParam, its checkout, discount and line at the
+// expressions of p) for customerExpr and playerExpr FROM from, while the
+// product is as checked, with its audit entry and its outbox events. One
+// live order per player and product is the partial unique index's: a
+// duplicate inserts nothing.
+func insertCTE(customerExpr, playerExpr, from, idsParam, typesParam string, p line) string {
 	return `o AS (
 		INSERT INTO orders AS o (tenant_id, id, product_id, product_type, category, customer_id, player_id,
-			status, amount_cents, currency, custom_data, schema_version, evidence, paid_at)
+			status, amount_cents, currency, custom_data, schema_version, evidence, paid_at, checkout_id, discount_cents, line)
 		SELECT $1, $2, $3, $4, $5, ` + customerExpr + `, ` + playerExpr + `, $8, $9, $10, $11, $12, $13,
-			CASE WHEN $8 = 'paid' THEN now() END
+			CASE WHEN $8 = 'paid' THEN now() END, ` + p.checkout + `, ` + p.discount + `, ` + p.index + `
 		FROM ` + from + `
 		ON CONFLICT (tenant_id, product_id, player_id) WHERE status IN ('pending', 'paid', 'partially_refunded')
 		DO NOTHING
@@ -56,24 +57,34 @@ func insertCTE(customerExpr, playerExpr, from, idsParam, typesParam string) stri
 	` + eventsCTE("o", "", "NULL", idsParam, typesParam)
 }
 
-// productAsChecked is the CTE that finds the product as it was checked.
-const productAsChecked = `product AS (
+// line names the SQL of an order's place in its checkout: the checkout's
+// id, the line's discount and its index.
+type line struct{ checkout, discount, index string }
+
+// productAsChecked is the CTE that finds the product as it was checked:
+// its price is the order's amount ($9) plus the line's discount.
+func productAsChecked(discount string) string {
+	return `product AS (
 		SELECT p.name FROM products p WHERE p.tenant_id = $1 AND p.id = $3 AND p.active
-			AND p.schema_version = $12 AND p.price_cents = $9 AND p.currency = $10)`
+			AND p.schema_version = $12 AND p.price_cents = $9 + ` + discount + ` AND p.currency = $10)`
+}
 
 // Insert writes a new order, its first event and its claims inside tx. The
 // insert happens only while the product is as it was checked, else
 // ErrProductChanged. The one-live-order index and the claims' primary key
 // make concurrent duplicates fail here, in the database, whatever the
 // timing: the loser gets a Conflict.
-func Insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, claims []producttypes.Claim, detail string) error {
-	q := `WITH ` + productAsChecked + `,
-		` + insertCTE("$6", "$7", "product", "$18", "$19") + `
+//
+// The order belongs to the checkout o.CheckoutID (inserted before it, in
+// tx), as its line-th item, with o.DiscountCents taken off its price.
+func Insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, line int, claims []producttypes.Claim, detail string) error {
+	q := `WITH ` + productAsChecked("$21::bigint") + `,
+		` + insertCTE("$6", "$7", "product", "$18", "$19", lineParams) + `
 		SELECT o.*, $16::text, $17::text FROM o`
 	evIDs, types := eventParams(nil, o.Status)
 	inserted, err := scanOrder(tx.QueryRow(ctx, q, tenantID, o.ID, o.ProductID, o.ProductType, o.Category, o.CustomerID,
 		o.PlayerID, o.Status, o.AmountCents, o.Currency, o.CustomData, o.SchemaVersion, o.Evidence, ids.New(), detail,
-		o.ProductName, o.PlayerName, evIDs, types))
+		o.ProductName, o.PlayerName, evIDs, types, o.CheckoutID, o.DiscountCents, line))
 	if errors.Is(err, pgx.ErrNoRows) {
 		var existing *uuid.UUID
 		err := tx.QueryRow(ctx, `SELECT (SELECT id FROM orders WHERE tenant_id = $1 AND product_id = $2 AND player_id = $3
@@ -93,13 +104,17 @@ func Insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, claims
 	return AcquireClaims(ctx, tx, tenantID, o.ID, claims)
 }
 
+var lineParams = line{checkout: "$20::uuid", discount: "$21::bigint", index: "$22::int"}
+
 // OneTripInsert is Insert for a pipelined batch that runs as one implicit
 // transaction: the household is found by its token hash ($6), the player
 // is $7 (or, when NULL, the household's only one), and the row answers the
 // order, its product's and player's names, the household's name and email
 // and its Stripe customer on the account ref $16 (customerOnAccount renders
 // that lookup) — or no row, when anything is not as expected. Its events
-// are at $17 and $18 (EventParams).
+// are at $17 and $18 (EventParams). The order is the one item of the
+// checkout $19, which the statement inserts with it (its events follow in
+// CheckoutEvents).
 func OneTripInsert(customerOnAccount func(tenant, customer, accountRef string) string) string {
 	return `WITH hh AS (
 		SELECT c.id FROM customers c WHERE c.tenant_id = $1 AND c.token_hash = $6),
@@ -107,8 +122,12 @@ func OneTripInsert(customerOnAccount func(tenant, customer, accountRef string) s
 		SELECT p.id, p.first_name || ' ' || p.last_name AS name FROM players p, hh
 		WHERE p.tenant_id = $1 AND p.customer_id = hh.id AND ($7::uuid IS NULL OR p.id = $7::uuid)
 			AND ($7::uuid IS NOT NULL OR (SELECT count(*) FROM players q WHERE q.tenant_id = $1 AND q.customer_id = hh.id) = 1)),
-	` + productAsChecked + `,
-	` + insertCTE("hh.id", "pl.id", "product, hh, pl", "$17", "$18") + `
+	` + productAsChecked("0") + `,
+	` + insertCTE("hh.id", "pl.id", "product, hh, pl", "$17", "$18", line{checkout: "$19::uuid", discount: "0", index: "0"}) + `,
+	co AS (
+		INSERT INTO checkouts (tenant_id, id, customer_id, status, subtotal_cents, amount_cents, currency)
+		SELECT $1, o.checkout_id, o.customer_id, CASE WHEN o.status = 'paid' THEN 'complete' ELSE 'open' END,
+			o.amount_cents, o.amount_cents, o.currency FROM o)
 	SELECT o.*, (SELECT name FROM product), (SELECT name FROM pl), c.name, c.email,
 		coalesce(` + customerOnAccount("$1", "o.customer_id", "$16::text") + `, '')
 	FROM o JOIN customers c ON c.tenant_id = $1 AND c.id = o.customer_id`

@@ -76,19 +76,45 @@ type CustomerRequest struct {
 	Name, Email    string
 }
 
-// SessionRequest creates a Checkout Session for one order.
+// SessionRequest creates a Checkout Session for a checkout: its
+// client_reference_id is the order's id for a checkout of one order
+// (OrderID set), else the checkout's; its metadata names the tenant, the
+// checkout and (for one order) the order.
 type SessionRequest struct {
 	IdempotencyKey       string
 	TenantID, TenantSlug string
-	OrderID              string
+	CheckoutID           string
+	OrderID              string // "" for a household checkout
 	CustomerID           string // the Stripe customer
-	AmountCents          int64
+	AmountCents          int64  // the lines' sum
 	Currency             string
-	ProductName          string
-	Description          string
+	Lines                []SessionLine
 	SuccessURL           string
 	CancelURL            string
 	ExpiresAt            time.Time
+}
+
+// SessionLine is one line item of a session: one order.
+type SessionLine struct {
+	Name        string
+	AmountCents int64
+}
+
+// Reference is the session's client_reference_id.
+func (r SessionRequest) Reference() string {
+	if r.OrderID != "" {
+		return r.OrderID
+	}
+	return r.CheckoutID
+}
+
+// Metadata is the session's (and its payment intent's) metadata.
+func (r SessionRequest) Metadata() map[string]string {
+	meta := map[string]string{"checkout_id": r.CheckoutID, "tenant_id": r.TenantID}
+	if r.OrderID != "" {
+		meta["order_id"] = r.OrderID
+	}
+	return meta
 }
 
 // Session is what the platform keeps of a Checkout Session.

@@ -44,10 +44,10 @@ func (s *Sandbox) CreateCustomer(_ context.Context, _ Account, req CustomerReque
 	return "cus_sandbox_" + hex.EncodeToString(sum[:8]), nil
 }
 
-// CreateSession returns a session whose id carries the order and the expiry,
-// and whose URL is the sandbox checkout page.
+// CreateSession returns a session whose id carries the checkout and the
+// expiry, and whose URL is the sandbox checkout page.
 func (s *Sandbox) CreateSession(_ context.Context, _ Account, req SessionRequest) (Session, error) {
-	id := fmt.Sprintf("cs_sandbox_%s_%d", strings.ReplaceAll(req.OrderID, "-", ""), req.ExpiresAt.Unix())
+	id := fmt.Sprintf("cs_sandbox_%s_%d", strings.ReplaceAll(req.CheckoutID, "-", ""), req.ExpiresAt.Unix())
 	// The page sends the buyer back to these after Pay or Cancel, as Stripe
 	// does; it keeps them on its URL, as it keeps nothing else.
 	back := url.Values{}

@@ -7,15 +7,23 @@ import (
 	"github.com/google/uuid"
 )
 
-// StartRequest starts the payment of one order.
+// StartRequest starts the payment of a checkout: of one order (POST
+// /checkout: OrderID set, the session is the order's, as it always was) or
+// of a household's several (Lines, one per order).
 type StartRequest struct {
 	TenantID   uuid.UUID
 	TenantSlug string
-	OrderID    uuid.UUID
-	Household  Customer
-	Amount     int64
-	Currency   string
-	Product    string
+	CheckoutID uuid.UUID
+	// OrderID is the one order of a POST /checkout; uuid.Nil for a
+	// household checkout.
+	OrderID   uuid.UUID
+	Household Customer
+	Amount    int64
+	Currency  string
+	Product   string
+	// Lines are a household checkout's line items, in its order; their
+	// amounts add up to Amount. Empty: one line, Product at Amount.
+	Lines []SessionLine
 	// SuccessURL and CancelURL are where Stripe sends the buyer back; the
 	// caller resolves them (the request's, else the tenant's first allowed
 	// origin). Empty ones fall back to the service's public URL.
@@ -30,9 +38,11 @@ type StartRequest struct {
 }
 
 // StartCheckout resolves the tenant's account, reuses or creates the
-// household's customer, and creates the order's Checkout Session under the
-// deterministic idempotency key "checkout-session:<order id>" (a retry of
-// the same order never makes a second session).
+// household's customer, and creates the checkout's Checkout Session under
+// a deterministic idempotency key — "checkout-session:<order id>" for a
+// checkout of one order (as before household checkouts), else
+// "checkout-session:<checkout id>" — so a retry never makes a second
+// session.
 func (s *Service) StartCheckout(ctx context.Context, req StartRequest) (Session, error) {
 	acct := req.Account
 	if acct.Mode == "" {
@@ -48,16 +58,25 @@ func (s *Service) StartCheckout(ctx context.Context, req StartRequest) (Session,
 			return Session{}, err
 		}
 	}
+	ref, orderID := "checkout_id="+req.CheckoutID.String(), ""
+	key := "checkout-session:" + req.CheckoutID.String()
+	if req.OrderID != uuid.Nil {
+		ref, orderID, key = "order_id="+req.OrderID.String(), req.OrderID.String(), "checkout-session:"+req.OrderID.String()
+	}
 	if req.SuccessURL == "" {
-		req.SuccessURL = s.cfg.PublicURL + "/?checkout=success&order_id=" + req.OrderID.String()
+		req.SuccessURL = s.cfg.PublicURL + "/?checkout=success&" + ref
 	}
 	if req.CancelURL == "" {
-		req.CancelURL = s.cfg.PublicURL + "/?checkout=canceled&order_id=" + req.OrderID.String()
+		req.CancelURL = s.cfg.PublicURL + "/?checkout=canceled&" + ref
+	}
+	lines := req.Lines
+	if len(lines) == 0 {
+		lines = []SessionLine{{Name: req.Product, AmountCents: req.Amount}}
 	}
 	return s.provider.CreateSession(ctx, acct, SessionRequest{
-		IdempotencyKey: "checkout-session:" + req.OrderID.String(),
-		TenantID:       req.TenantID.String(), TenantSlug: req.TenantSlug, OrderID: req.OrderID.String(),
-		CustomerID: customerID, AmountCents: req.Amount, Currency: req.Currency, ProductName: req.Product,
+		IdempotencyKey: key, TenantID: req.TenantID.String(), TenantSlug: req.TenantSlug,
+		CheckoutID: req.CheckoutID.String(), OrderID: orderID,
+		CustomerID: customerID, AmountCents: req.Amount, Currency: req.Currency, Lines: lines,
 		SuccessURL: req.SuccessURL, CancelURL: req.CancelURL,
 		ExpiresAt: time.Now().Add(s.cfg.CheckoutTTL).Truncate(time.Second),
 	})

@@ -81,29 +81,26 @@ func (s *Stripe) CreateCustomer(ctx context.Context, acct Account, req CustomerR
 // The order and tenant ids ride in client_reference_id and in the metadata
 // of both the session and its payment intent.
 func (s *Stripe) CreateSession(ctx context.Context, acct Account, req SessionRequest) (Session, error) {
-	meta := map[string]string{"order_id": req.OrderID, "tenant_id": req.TenantID}
+	meta := req.Metadata()
 	p := &stripe.CheckoutSessionParams{
 		Mode:              stripe.String(string(stripe.CheckoutSessionModePayment)),
-		ClientReferenceID: stripe.String(req.OrderID),
+		ClientReferenceID: stripe.String(req.Reference()),
 		Customer:          stripe.String(req.CustomerID),
 		SuccessURL:        stripe.String(req.SuccessURL),
 		CancelURL:         stripe.String(req.CancelURL),
 		ExpiresAt:         stripe.Int64(req.ExpiresAt.Unix()),
 		Metadata:          meta,
 		PaymentIntentData: &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: meta},
-		LineItems: []*stripe.CheckoutSessionLineItemParams{{
+	}
+	for _, l := range req.Lines {
+		p.LineItems = append(p.LineItems, &stripe.CheckoutSessionLineItemParams{
 			Quantity: stripe.Int64(1),
 			PriceData: &stripe.CheckoutSessionLineItemPriceDataParams{
-				Currency:   stripe.String(req.Currency),
-				UnitAmount: stripe.Int64(req.AmountCents),
-				ProductData: &stripe.CheckoutSessionLineItemPriceDataProductDataParams{
-					Name: stripe.String(req.ProductName),
-				},
+				Currency:    stripe.String(req.Currency),
+				UnitAmount:  stripe.Int64(l.AmountCents),
+				ProductData: &stripe.CheckoutSessionLineItemPriceDataProductDataParams{Name: stripe.String(l.Name)},
 			},
-		}},
-	}
-	if req.Description != "" {
-		p.LineItems[0].PriceData.ProductData.Description = stripe.String(req.Description)
+		})
 	}
 	params(ctx, &p.Params, acct, req.IdempotencyKey)
 	cs, err := s.client(acct.SecretKey).CheckoutSessions.New(p)
