@@ -242,7 +242,7 @@ func (s *Service) place(ctx context.Context, tx pgx.Tx, req Request, c checked, 
 		SubtotalCents: c.product.PriceCents, AmountCents: c.product.PriceCents, Currency: c.product.Currency}
 	o := orders.Order{ID: ids.New(), ProductID: c.product.ID, ProductName: c.product.Name, ProductType: c.product.Type,
 		PlayerName: household.PlayerName(playerID), CheckoutID: &co.ID,
-		Category:   c.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: orders.StatusPending,
+		Category: c.product.Category, CustomerID: household.ID, PlayerID: playerID, Status: orders.StatusPending,
 		AmountCents: c.product.PriceCents, Currency: c.product.Currency, CustomData: data,
 		SchemaVersion: c.product.SchemaVersion, Evidence: evidence}
 	if o.AmountCents == 0 {

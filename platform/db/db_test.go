@@ -140,7 +140,9 @@ var tenantTables = []tenantTable{
 		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self, f.customer} }},
 	{"discount_redemptions", `INSERT INTO discount_redemptions (tenant_id, checkout_id, discount_id, customer_id)
 		SELECT $1, $5, $3, $4 WHERE $2::uuid IS NOT NULL`, // one per checkout: self is not its key
-		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self, f.discount, f.customer, f.checkout} }},
+		func(f fixture, self uuid.UUID) []any {
+			return []any{f.tenant, self, f.discount, f.customer, f.checkout}
+		}},
 	{"events", `INSERT INTO events (tenant_id, id, type, object_id, data) VALUES ($1, $2, 'order.created', $3, '{}')`,
 		func(f fixture, self uuid.UUID) []any { return []any{f.tenant, self, f.order} }},
 	{"webhook_endpoints", `INSERT INTO webhook_endpoints (tenant_id, id, url, events, secret_sealed)
