@@ -25,6 +25,9 @@ type Problem struct {
 	Detail  string              `json:"detail,omitempty"`
 	Errors  []apperr.FieldError `json:"errors,omitempty"`
 	OrderID string              `json:"order_id,omitempty"`
+	// OrderIDs are the existing orders a household checkout's items
+	// collide with (/problems/duplicate-order).
+	OrderIDs []string `json:"order_ids,omitempty"`
 	// RequestID is set on every 5xx, so a report can be matched to the log.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -42,6 +45,7 @@ func problemFor(err error) Problem {
 		bad      *apperr.BadRequest
 		invalid  *apperr.Invalid
 		conflict *apperr.Conflict
+		dup      *apperr.Duplicate
 		fe       *fiber.Error
 		denied   *apperr.Denied
 		missing  *apperr.Missing
@@ -78,6 +82,9 @@ func problemFor(err error) Problem {
 		return Problem{Type: "/problems/bad-request", Title: "Bad request", Status: 400, Detail: bad.Detail, Errors: bad.Fields}
 	case errors.As(err, &invalid):
 		return Problem{Type: "/problems/validation", Title: "Validation failed", Status: 422, Detail: invalid.Detail, Errors: invalid.Fields}
+	case errors.As(err, &dup):
+		return Problem{Type: "/problems/duplicate-order", Title: "Duplicate order", Status: 409, Detail: dup.Detail,
+			Errors: dup.Fields, OrderIDs: dup.OrderIDs}
 	case errors.As(err, &conflict):
 		return Problem{Type: "/problems/conflict", Title: "Conflict", Status: 409, Detail: conflict.Detail,
 			Errors: conflict.Fields, OrderID: conflict.OrderID}

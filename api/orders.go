@@ -30,6 +30,7 @@ func (s *Server) orderFilter(c *fiber.Ctx, params ...string) (orders.Filter, err
 		Type:        c.Query("type"),
 		ProductID:   q.uuid("product_id"),
 		PlayerID:    q.uuid("player_id"),
+		CheckoutID:  q.uuid("checkout_id"),
 		CustomerID:  q.uuid("customer_id"),
 		CreatedFrom: q.time("created_from"),
 		CreatedTo:   q.time("created_to"),
@@ -50,7 +51,8 @@ func (s *Server) orderFilter(c *fiber.Ctx, params ...string) (orders.Filter, err
 
 // orderFilters are the query parameters that filter the orders list and
 // the CSV export.
-var orderFilters = []string{"status", "category", "type", "product_id", "player_id", "customer_id", "created_from", "created_to"}
+var orderFilters = []string{"status", "category", "type", "product_id", "player_id", "customer_id", "checkout_id",
+	"created_from", "created_to"}
 
 func (s *Server) listOrders(c *fiber.Ctx) error {
 	f, err := s.orderFilter(c, append(orderFilters, "limit", "cursor")...)

@@ -48,6 +48,7 @@ func (s *Server) routes(app *fiber.App) {
 	a.Get("/orders/:id", viewer, s.getOrder)
 	a.Post("/orders/:id/cancel", admin, s.cancelOrder)
 	a.Post("/orders/:id/refund", admin, s.takesBody, s.refundOrder)
+	a.Get("/checkouts/:id", viewer, s.getCheckout)
 	a.Get("/stripe", admin, s.getStripe)
 	a.Put("/stripe", admin, s.takesBody, s.putStripe)
 	a.Get("/api-keys", admin, s.listKeys)
@@ -77,6 +78,9 @@ func (s *Server) routes(app *fiber.App) {
 	b.Get("/products", s.listPublicProducts)
 	b.Get("/products/:id", s.getPublicProduct)
 	b.Post("/checkout", s.takesBody, s.checkout)
+	b.Post("/checkouts", s.takesBody, s.createCart)
+	b.Post("/checkouts/preview", s.takesBody, s.previewCart)
+	b.Get("/checkouts/:id", s.householdCheckout)
 	b.Get("/orders", s.householdOrders)
 }
 

@@ -72,6 +72,17 @@ type Conflict struct {
 
 func (e *Conflict) Error() string { return "apperr: conflict: " + e.Detail }
 
+// Duplicate is a household checkout with items whose players already have
+// a live order of the item's product (409): Fields name the items,
+// OrderIDs the existing orders.
+type Duplicate struct {
+	Detail   string
+	Fields   []FieldError
+	OrderIDs []string
+}
+
+func (e *Duplicate) Error() string { return "apperr: duplicate order: " + e.Detail }
+
 // Denied is ErrForbidden with words saying what would be allowed (the role
 // a route needs).
 type Denied struct{ Detail string }

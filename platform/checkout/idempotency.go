@@ -40,95 +40,109 @@ var (
 // first request claims the key, a concurrent one gets a Conflict, a later one
 // with the same body gets the same order again, with another body a 422.
 func (s *Service) withIdempotency(ctx context.Context, req Request) (Result, error) {
-	if len(req.IdempotencyKey) > MaxKeyLength {
-		return Result{}, ErrKeyTooLong
-	}
-	replay, claimedAt, err := s.claimKey(ctx, req, requestHash(req.Input))
-	if err != nil || replay != nil {
-		if replay != nil {
-			return *replay, nil
+	var res Result
+	k := keyClaim{tenantID: req.TenantID, key: req.IdempotencyKey, token: req.Input.RegistrationToken,
+		hash: requestHash("checkout", req.Input)}
+	replayed, claimedAt, err := s.claimKey(ctx, k, func(ctx context.Context, tx pgx.Tx, held heldKey) (bool, error) {
+		if held.orderID == nil {
+			return false, nil
 		}
-		return Result{}, err
+		o, err := orders.Read(ctx, tx, req.TenantID, *held.orderID)
+		res = Result{Order: o, CheckoutURL: o.CheckoutURL, Replayed: true}
+		return true, err
+	})
+	if err != nil || replayed {
+		return res, err
 	}
-	res, err := s.checkout(ctx, req)
-	if err != nil {
-		s.releaseKey(req, claimedAt)
+	if res, err = s.checkout(ctx, req); err != nil {
+		s.releaseKey(k, claimedAt)
 	}
 	return res, err
 }
 
-// requestHash identifies a checkout body for its Idempotency-Key: the same
-// fields and values give the same hash, whatever the order of custom_data's
-// keys or the spacing of the JSON.
-func requestHash(in Input) []byte {
-	if v, err := producttypes.DecodeJSON(in.CustomData); err == nil {
-		in.CustomData, _ = json.Marshal(v) // maps marshal with sorted keys
-	}
+// requestHash identifies a request body for its Idempotency-Key: the same
+// route, fields and values give the same hash, whatever the order of
+// custom_data's keys or the spacing of the JSON.
+func requestHash(route string, in any) []byte {
 	body, _ := json.Marshal(in)
-	sum := sha256.Sum256(body)
+	if v, err := producttypes.DecodeJSON(body); err == nil {
+		body, _ = json.Marshal(v) // maps marshal with sorted keys
+	}
+	sum := sha256.Sum256(append([]byte(route+"\n"), body...))
 	return sum[:]
 }
 
-// claimKey inserts the key, or returns the replayed result of the earlier
-// request that holds it. A claim is known by its created_at, which it
-// returns: only that claim is released if the request fails.
-func (s *Service) claimKey(ctx context.Context, req Request, hash []byte) (*Result, time.Time, error) {
-	var replay *Result
-	var claimedAt time.Time
-	err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
-		held, at, err := insertOrLockKey(ctx, tx, req, hash)
+// keyClaim is a request's claim on its Idempotency-Key.
+type keyClaim struct {
+	tenantID uuid.UUID
+	key      string
+	token    string // the buyer's registration token
+	hash     []byte
+}
+
+// claimKey inserts the key, or answers the earlier request that holds it
+// through replay, which reports whether that request finished (else a
+// concurrent one is still running: a Conflict). A claim is known by its
+// created_at, which it returns: only that claim is released if the request
+// fails.
+func (s *Service) claimKey(ctx context.Context, k keyClaim,
+	replay func(context.Context, pgx.Tx, heldKey) (bool, error)) (replayed bool, claimedAt time.Time, err error) {
+	err = s.db.InTenant(ctx, k.tenantID, func(tx pgx.Tx) error {
+		held, at, err := insertOrLockKey(ctx, tx, k)
 		if err != nil || !at.IsZero() {
 			claimedAt = at
 			return err
 		}
-		if held.age > idempotencyTTL || (held.orderID == nil && held.age > abandonAfter) {
-			return tx.QueryRow(ctx, `UPDATE idempotency_keys SET request_hash = $3, order_id = NULL, created_at = now()
-				WHERE tenant_id = $1 AND key = $2 RETURNING created_at`, req.TenantID, req.IdempotencyKey, hash).Scan(&claimedAt)
+		finished := held.orderID != nil || held.checkoutID != nil
+		if held.age > idempotencyTTL || (!finished && held.age > abandonAfter) {
+			return tx.QueryRow(ctx, `UPDATE idempotency_keys SET request_hash = $3, order_id = NULL, checkout_id = NULL,
+					created_at = now()
+				WHERE tenant_id = $1 AND key = $2 RETURNING created_at`, k.tenantID, k.key, k.hash).Scan(&claimedAt)
 		}
-		if string(held.hash) != string(hash) {
+		if string(held.hash) != string(k.hash) {
 			return ErrKeyReused
-		}
-		if held.orderID == nil {
-			return &apperr.Conflict{Detail: "a request with this Idempotency-Key is still being processed"}
 		}
 		// A replay answers only to a token that still works: a rotated
 		// token replays nothing.
-		if _, err := customers.ByTokenTx(ctx, tx, req.TenantID, req.Input.RegistrationToken); err != nil {
-			return err
+		if finished {
+			if _, err := customers.ByTokenTx(ctx, tx, k.tenantID, k.token); err != nil {
+				return err
+			}
 		}
-		o, err := orders.Read(ctx, tx, req.TenantID, *held.orderID)
-		if err != nil {
-			return err
+		if replayed, err = replay(ctx, tx, held); err == nil && !replayed {
+			return &apperr.Conflict{Detail: "a request with this Idempotency-Key is still being processed"}
 		}
-		replay = &Result{Order: o, CheckoutURL: o.CheckoutURL, Replayed: true}
-		return nil
+		return err
 	})
-	return replay, claimedAt, err
+	return replayed, claimedAt, err
 }
 
-// heldKey is an idempotency key another request stored.
+// heldKey is an idempotency key another request stored: the order of a
+// POST /checkout or the checkout of a POST /checkouts, once it finished.
 type heldKey struct {
-	hash    []byte
-	orderID *uuid.UUID
-	age     time.Duration
+	hash       []byte
+	orderID    *uuid.UUID
+	checkoutID *uuid.UUID
+	age        time.Duration
 }
 
 // insertOrLockKey inserts the key (claimed at the time it returns) or locks
 // and reads the row that holds it (a zero time). A first request that fails
 // releases (deletes) its key; when that lands between the INSERT and the
 // SELECT the row is gone, so it tries again rather than fail with a 500.
-func insertOrLockKey(ctx context.Context, tx pgx.Tx, req Request, hash []byte) (held heldKey, claimedAt time.Time, err error) {
+func insertOrLockKey(ctx context.Context, tx pgx.Tx, k keyClaim) (held heldKey, claimedAt time.Time, err error) {
 	for attempt := 1; ; attempt++ {
 		err := tx.QueryRow(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING RETURNING created_at`, req.TenantID, req.IdempotencyKey, hash).Scan(&claimedAt)
+			ON CONFLICT DO NOTHING RETURNING created_at`, k.tenantID, k.key, k.hash).Scan(&claimedAt)
 		if err == nil {
 			return heldKey{}, claimedAt, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return heldKey{}, time.Time{}, fmt.Errorf("insert idempotency key: %w", err)
 		}
-		err = tx.QueryRow(ctx, `SELECT request_hash, order_id, now() - created_at FROM idempotency_keys
-			WHERE tenant_id = $1 AND key = $2 FOR UPDATE`, req.TenantID, req.IdempotencyKey).Scan(&held.hash, &held.orderID, &held.age)
+		err = tx.QueryRow(ctx, `SELECT request_hash, order_id, checkout_id, now() - created_at FROM idempotency_keys
+			WHERE tenant_id = $1 AND key = $2 FOR UPDATE`, k.tenantID, k.key).Scan(&held.hash, &held.orderID,
+			&held.checkoutID, &held.age)
 		switch {
 		case err == nil:
 			return held, time.Time{}, nil
@@ -153,15 +167,31 @@ func completeIdempotency(ctx context.Context, tx pgx.Tx, req Request, orderID uu
 	return nil
 }
 
+// keyDone is the statement that ties an Idempotency-Key to the checkout
+// that its request made.
+const keyDone = `UPDATE idempotency_keys SET checkout_id = $3 WHERE tenant_id = $1 AND key = $2`
+
+// completeCartKey ties the key to the checkout, in its transaction.
+func completeCartKey(ctx context.Context, tx pgx.Tx, req CartRequest, checkoutID uuid.UUID) error {
+	if req.IdempotencyKey == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, keyDone, req.TenantID, req.IdempotencyKey, checkoutID)
+	if err != nil {
+		return fmt.Errorf("complete idempotency key: %w", err)
+	}
+	return nil
+}
+
 // releaseKey frees the key that a request which failed claimed at
 // claimedAt, so a corrected retry may use it: at once, or, when the failure
 // was the database's, once it answers again (see untilAnswered). Only that
 // claim is deleted, never a later request's that took the key over.
-func (s *Service) releaseKey(req Request, claimedAt time.Time) {
+func (s *Service) releaseKey(k keyClaim, claimedAt time.Time) {
 	s.untilAnswered("release idempotency key", func(ctx context.Context) error {
-		return s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
+		return s.db.InTenant(ctx, k.tenantID, func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND order_id IS NULL
-				AND created_at = $3`, req.TenantID, req.IdempotencyKey, claimedAt)
+				AND checkout_id IS NULL AND created_at = $3`, k.tenantID, k.key, claimedAt)
 			return err
 		})
 	})

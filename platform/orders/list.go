@@ -21,6 +21,7 @@ type Filter struct {
 	ProductID   *uuid.UUID
 	PlayerID    *uuid.UUID
 	CustomerID  *uuid.UUID
+	CheckoutID  *uuid.UUID
 	CreatedFrom *time.Time // inclusive
 	CreatedTo   *time.Time // exclusive
 	Limit       int
@@ -53,7 +54,7 @@ func (f Filter) decodeCursor(s string) (cursor, error) { return keyset.Decode(s,
 // digest names the filter's conditions (not its limit or cursor).
 func (f Filter) digest() string {
 	return keyset.Digest(string(f.Status), f.Category, f.Type, uuidText(f.ProductID), uuidText(f.PlayerID),
-		uuidText(f.CustomerID), timeText(f.CreatedFrom), timeText(f.CreatedTo))
+		uuidText(f.CustomerID), timeText(f.CreatedFrom), timeText(f.CreatedTo), uuidText(f.CheckoutID))
 }
 
 func uuidText(id *uuid.UUID) string {
@@ -90,6 +91,9 @@ func (f Filter) where(q sq.SelectBuilder, tenantID uuid.UUID) sq.SelectBuilder {
 	}
 	if f.CustomerID != nil {
 		q = q.Where(sq.Eq{"o.customer_id": *f.CustomerID})
+	}
+	if f.CheckoutID != nil {
+		q = q.Where(sq.Eq{"o.checkout_id": *f.CheckoutID})
 	}
 	if f.CreatedFrom != nil {
 		q = q.Where(sq.GtOrEq{"o.created_at": *f.CreatedFrom})
