@@ -41,6 +41,7 @@ var mappedErrors = map[string]struct {
 	"apperr.BadRequest":               {&apperr.BadRequest{Detail: "x"}, 400},
 	"apperr.BadFilter":                {&apperr.BadFilter{Detail: "x", Filters: apperr.Filter("cursor", "bad")}, 400},
 	"apperr.Conflict":                 {&apperr.Conflict{Detail: "x"}, 409},
+	"apperr.Duplicate":                {&apperr.Duplicate{Detail: "x"}, 409},
 	"apperr.Denied":                   {&apperr.Denied{Detail: "x"}, 403},
 	"apperr.Missing":                  {&apperr.Missing{Detail: "x"}, 404},
 	"checkout.ErrKeyTooLong":          {checkout.ErrKeyTooLong, 400},
@@ -70,6 +71,7 @@ var unmappedErrors = map[string]string{
 	"orders.ErrProductChanged":        "retried inside the checkout, then turned into an apperr.Conflict",
 	"leaguehooks.errForbiddenAddress": "a delivery's dial refusal, written to the deliveries log",
 	"jsonlimit.Violation":             "returned by Check (not as an error); decode turns it into an apperr.BadRequest naming the field",
+	"checkout.errPreviewDone":         "rolls a preview's transaction back; Preview turns it into its answer",
 }
 
 func TestEverySentinelIsMapped(t *testing.T) {

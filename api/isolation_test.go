@@ -25,6 +25,8 @@ type isoTenant struct {
 	CustomerID string // the household that bought it
 	Token      string // that household's registration token
 	OrderID    string // the household's paid order
+	CheckoutID string // its checkout
+	PlayerID   string // the household's one player
 	PendingID  string // a pending order of another household
 	KeyID      string // a spare viewer API key
 	Keys       stripeKeys
@@ -39,10 +41,13 @@ func (e *env) isoTenant() isoTenant {
 	e.t.Helper()
 	w := isoTenant{league: e.newLeague()}
 	w.ProductID = e.product(w.league, isoOptOut("Opt-out"))["id"].(string)
-	w.CustomerID, w.Token, _ = e.household(w.league, "Ann")
+	var players []string
+	w.CustomerID, w.Token, players = e.household(w.league, "Ann")
+	w.PlayerID = players[0]
 	o := e.must(201, "POST", w.Base+"/checkout",
 		map[string]any{"registration_token": w.Token, "product_id": w.ProductID}).JSON()
 	w.OrderID = o["order"].(map[string]any)["id"].(string)
+	w.CheckoutID = o["order"].(map[string]any)["checkout_id"].(string)
 	w.PendingID = e.isoPendingOrder(w.league, w.ProductID)
 	w.KeyID = e.must(201, "POST", "/v1/platform/tenants/"+w.Slug+"/api-keys",
 		map[string]any{"role": "viewer", "name": "spare"}, bearer(platformToken)...).JSON()["id"].(string)
@@ -133,6 +138,7 @@ func isoKey(w isoTenant) string      { return w.KeyID }
 func isoPaid(w isoTenant) string     { return w.PaidID }
 func isoEndpoint(w isoTenant) string { return w.EndpointID }
 func isoDiscount(w isoTenant) string { return w.DiscountID }
+func isoCheckout(w isoTenant) string { return w.CheckoutID }
 
 // isoEndpoint is a webhook endpoint on loopback (tests admit it) where
 // nothing listens.
@@ -165,6 +171,7 @@ var isoAdminRoutes = []isoRoute{
 	{method: "GET", path: "/orders/{id}", need: "viewer", target: isoOrder, ok: 200},
 	{method: "POST", path: "/orders/{id}/cancel", need: "admin", target: isoPending, ok: 200},
 	{method: "POST", path: "/orders/{id}/refund", need: "admin", target: isoPaid, body: map[string]any{}, ok: 200},
+	{method: "GET", path: "/checkouts/{id}", need: "viewer", target: isoCheckout, ok: 200},
 	{method: "GET", path: "/stripe", need: "admin", ok: 200},
 	{method: "PUT", path: "/stripe", need: "admin", body: isoOwnKeys, ok: 204},
 	{method: "GET", path: "/api-keys", need: "admin", ok: 200},
@@ -311,12 +318,47 @@ func TestIsolationBuyers(t *testing.T) {
 			map[string]any{"registration_token": a.Token, "product_id": b.ProductID}, nil, 404, "/problems/not-found"},
 		{"league B's product is not in league A's catalog", "GET", a.Base + "/products/" + b.ProductID,
 			nil, nil, 404, "/problems/not-found"},
+		{"league B's registration token cannot make a household checkout in league A", "POST", a.Base + "/checkouts",
+			isoCart(isoTenant{Token: b.Token, ProductID: a.ProductID, PlayerID: a.PlayerID}), nil, 401, "/problems/unauthorized"},
+		{"league B's token cannot read league A's checkout", "GET", a.Base + "/checkouts/" + a.CheckoutID,
+			nil, []string{"X-Registration-Token", b.Token}, 401, "/problems/unauthorized"},
+		{"league B's checkout under league A's path is not found, even with league B's token's household", "GET",
+			a.Base + "/checkouts/" + b.CheckoutID, nil, []string{"X-Registration-Token", a.Token}, 404, "/problems/not-found"},
+		{"a checkout cannot be read without a registration token", "GET", a.Base + "/checkouts/" + a.CheckoutID,
+			nil, nil, 401, "/problems/unauthorized"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			isoProblem(t, e.do(tc.method, tc.path, tc.body, tc.headers...), tc.status, tc.typ)
 		})
 	}
+
+	t.Run("league B's product, player and promotion code in league A's cart are refused, naming them", func(t *testing.T) {
+		for _, path := range []string{"/checkouts", "/checkouts/preview"} {
+			r := e.do("POST", a.Base+path, map[string]any{"registration_token": a.Token, "promotion_code": "SPRING-B",
+				"items": []any{map[string]any{"product_id": b.ProductID, "player_id": a.PlayerID},
+					map[string]any{"product_id": a.ProductID, "player_id": b.PlayerID}}})
+			got := r.Fields()
+			slices.Sort(got)
+			if r.Status != 422 || !slices.Equal(got, []string{"/items/0/product_id"}) || strings.Contains(string(r.Body), b.Slug) {
+				t.Errorf("%s: %d %s", path, r.Status, r.Body)
+			}
+			r = e.do("POST", a.Base+path, map[string]any{"registration_token": a.Token,
+				"items": []any{map[string]any{"product_id": a.ProductID, "player_id": b.PlayerID}}})
+			if r.Status != 422 || fmt.Sprint(r.Fields()) != "[/items/0/player_id]" {
+				t.Errorf("%s: %d %s", path, r.Status, r.Body)
+			}
+			// league B's code (SPRING, made by isoTenant) is unknown in league C.
+			c := e.newLeague()
+			p := e.product(c, isoOptOut("C opt-out"))["id"].(string)
+			_, tok, ps := e.household(c, "Cy")
+			r = e.do("POST", c.Base+path, map[string]any{"registration_token": tok, "promotion_code": "spring",
+				"items": []any{map[string]any{"product_id": p, "player_id": ps[0]}}})
+			if r.Status != 422 || fmt.Sprint(r.Fields()) != "[/promotion_code]" {
+				t.Errorf("%s: %d %s", path, r.Status, r.Body)
+			}
+		}
+	})
 
 	t.Run("a household sees its own orders and never another league's", func(t *testing.T) {
 		for _, w := range []isoTenant{a, b} {
@@ -469,6 +511,9 @@ func isoSlugRoutes(w isoTenant) []isoSlugRoute {
 		{"GET", "/v1/tenants/:tenant/products/" + w.ProductID, nil, nil},
 		{"POST", "/v1/tenants/:tenant/checkout", map[string]any{"registration_token": w.Token, "product_id": w.ProductID}, nil},
 		{"GET", "/v1/tenants/:tenant/orders", nil, []string{"X-Registration-Token", w.Token}},
+		{"POST", "/v1/tenants/:tenant/checkouts", isoCart(w), nil},
+		{"POST", "/v1/tenants/:tenant/checkouts/preview", isoCart(w), nil},
+		{"GET", "/v1/tenants/:tenant/checkouts/" + w.CheckoutID, nil, []string{"X-Registration-Token", w.Token}},
 		// Stripe's: signed with the league's webhook secret, not a key.
 		{"POST", "/v1/tenants/:tenant/webhooks/stripe", isoIgnoredEvent, []string{"Stripe-Signature", sign(isoIgnoredEvent, w.Keys.WebhookSecret)}},
 	}
@@ -476,6 +521,12 @@ func isoSlugRoutes(w isoTenant) []isoSlugRoute {
 		routes = append(routes, isoSlugRoute{r.method, r.url("/v1/tenants/:tenant", r.id(w)), r.payload(w), bearer(w.Admin)})
 	}
 	return routes
+}
+
+// isoCart is a household checkout body of w's opt-out for its player.
+func isoCart(w isoTenant) map[string]any {
+	return map[string]any{"registration_token": w.Token,
+		"items": []any{map[string]any{"product_id": w.ProductID, "player_id": w.PlayerID}}}
 }
 
 // isoIgnoredEvent is a Stripe event the webhook answers 200 and ignores.
@@ -494,7 +545,8 @@ func isoStripeRoutes() []isoSlugRoute {
 // routes.go: a new route fails here until it has a row.
 func TestIsolationRouteTablesAreComplete(t *testing.T) {
 	e := newEnv(t)
-	placeholders := isoTenant{ProductID: ":id", CustomerID: ":id", OrderID: ":id", PendingID: ":id", KeyID: ":id", PaidID: ":id", EndpointID: ":id", DiscountID: ":id"}
+	placeholders := isoTenant{ProductID: ":id", CustomerID: ":id", OrderID: ":id", PendingID: ":id", KeyID: ":id", PaidID: ":id",
+		EndpointID: ":id", DiscountID: ":id", CheckoutID: ":id"}
 	tabled := map[string]bool{}
 	for _, r := range isoSlugRoutes(placeholders) {
 		tabled[r.method+" "+r.path] = true

@@ -162,7 +162,8 @@ func TestOpenAPIResponsesConform(t *testing.T) {
 	k.call(200, "GET", A+"/customers/{id}", a+"/customers/"+cid, nil, viewer...)
 	k.call(200, "GET", A+"/customers", a+"/customers?q=doe&limit=1", nil, viewer...)
 	k.call(400, "GET", A+"/customers", a+"/customers?name=doe", nil, viewer...)
-	k.call(201, "POST", A+"/customers/{id}/players", a+"/customers/"+cid+"/players", map[string]any{"first_name": "Sam", "last_name": "Doe"}, manager...)
+	players = append(players, k.call(201, "POST", A+"/customers/{id}/players", a+"/customers/"+cid+"/players",
+		map[string]any{"first_name": "Sam", "last_name": "Doe"}, manager...).JSON()["id"].(string))
 	k.call(404, "POST", A+"/customers/{id}/players", a+"/customers/"+uuid.NewString()+"/players", map[string]any{"first_name": "Sam", "last_name": "Doe"}, manager...)
 	token := k.call(201, "POST", A+"/customers/{id}/registration-token", a+"/customers/"+cid+"/registration-token", nil, manager...).JSON()["registration_token"].(string)
 
@@ -232,6 +233,26 @@ func TestOpenAPIResponsesConform(t *testing.T) {
 	k.call(404, "GET", D+"/{id}", a+"/discounts/"+uuid.NewString(), nil, viewer...)
 	k.call(200, "PATCH", D+"/{id}", a+"/discounts/"+promo["id"].(string), map[string]any{"active": false}, manager...)
 	k.call(422, "PATCH", D+"/{id}", a+"/discounts/"+promo["id"].(string), map[string]any{"max_redemptions": 0}, manager...)
+
+	cart := map[string]any{"registration_token": token, "items": []any{
+		map[string]any{"product_id": priced["id"], "player_id": players[0], "custom_data": contractData},
+		map[string]any{"product_id": priced["id"], "player_id": players[2], "custom_data": contractData}}}
+	k.call(200, "POST", T+"/checkouts/preview", b+"/checkouts/preview", cart)
+	k.call(422, "POST", T+"/checkouts/preview", b+"/checkouts/preview", map[string]any{"registration_token": token, "items": []any{}})
+	placed := k.call(201, "POST", T+"/checkouts", b+"/checkouts", cart, "Idempotency-Key", "conform-cart").JSON()
+	k.call(200, "POST", T+"/checkouts", b+"/checkouts", cart, "Idempotency-Key", "conform-cart")
+	k.call(409, "POST", T+"/checkouts", b+"/checkouts", map[string]any{"registration_token": token, "items": []any{
+		map[string]any{"product_id": priced["id"], "player_id": players[1], "custom_data": contractData}}})
+	k.call(422, "POST", T+"/checkouts", b+"/checkouts", map[string]any{"registration_token": token, "items": []any{
+		map[string]any{"product_id": free["id"], "player_id": players[2]}}})
+	k.call(401, "POST", T+"/checkouts", b+"/checkouts", map[string]any{"registration_token": "rt_nope", "items": cart["items"]})
+	checkoutID := placed["checkout"].(map[string]any)["id"].(string)
+	k.call(200, "GET", T+"/checkouts/{id}", b+"/checkouts/"+checkoutID, nil, "X-Registration-Token", token)
+	k.call(404, "GET", T+"/checkouts/{id}", b+"/checkouts/"+uuid.NewString(), nil, "X-Registration-Token", token)
+	k.call(401, "GET", T+"/checkouts/{id}", b+"/checkouts/"+checkoutID, nil)
+	k.call(200, "GET", A+"/checkouts/{id}", a+"/checkouts/"+checkoutID, nil, viewer...)
+	k.call(404, "GET", A+"/checkouts/{id}", a+"/checkouts/"+uuid.NewString(), nil, viewer...)
+	k.call(200, "GET", A+"/orders", a+"/orders?checkout_id="+checkoutID, nil, viewer...)
 
 	W := A + "/webhook-endpoints"
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))

@@ -37,6 +37,10 @@ ALTER TABLE orders ADD COLUMN discount_cents bigint NOT NULL DEFAULT 0 CHECK (di
 ALTER TABLE orders ADD CONSTRAINT orders_checkout_fkey
     FOREIGN KEY (tenant_id, checkout_id) REFERENCES checkouts (tenant_id, id);
 CREATE INDEX orders_checkout ON orders (tenant_id, checkout_id, line) WHERE checkout_id IS NOT NULL;
+-- A household checkout's orders share its session.
+DROP INDEX orders_checkout_session;
+CREATE INDEX orders_checkout_session ON orders (tenant_id, stripe_checkout_session_id)
+    WHERE stripe_checkout_session_id IS NOT NULL;
 
 -- An Idempotency-Key of POST /checkouts remembers its checkout.
 ALTER TABLE idempotency_keys ADD COLUMN checkout_id uuid;
@@ -77,6 +81,9 @@ $$;
 DROP TABLE discount_redemptions;
 ALTER TABLE idempotency_keys DROP COLUMN checkout_id;
 DROP INDEX orders_checkout;
+DROP INDEX orders_checkout_session;
+CREATE UNIQUE INDEX orders_checkout_session ON orders (tenant_id, stripe_checkout_session_id)
+    WHERE stripe_checkout_session_id IS NOT NULL;
 ALTER TABLE orders DROP CONSTRAINT orders_checkout_fkey;
 ALTER TABLE orders DROP COLUMN discount_cents;
 ALTER TABLE orders DROP COLUMN line;

@@ -63,11 +63,12 @@ func (s *Service) untilAnswered(what string, attempt func(context.Context) error
 // was answered an error: the provider failed (session nil), or it created
 // session and storing it failed. The buyer never saw a checkout URL.
 type unfinished struct {
-	tenantID uuid.UUID
-	orderIDs []uuid.UUID
-	acct     payments.Account
-	session  *payments.Session
-	detail   string
+	tenantID   uuid.UUID
+	checkoutID uuid.UUID
+	orderIDs   []uuid.UUID
+	acct       payments.Account
+	session    *payments.Session
+	detail     string
 }
 
 // abandon ends an unfinished checkout, so that the buyer's retry starts
@@ -87,6 +88,9 @@ func (s *Service) abandon(u unfinished) {
 			expired = true
 		}
 		err := s.db.InTenant(ctx, u.tenantID, func(tx pgx.Tx) error {
+			if _, err := orders.LockCheckout(ctx, tx, u.tenantID, u.checkoutID); err != nil {
+				return err
+			}
 			for _, id := range u.orderIDs {
 				if u.session != nil {
 					if err := orders.KeepSession(ctx, tx, u.tenantID, id, u.session.ID, nil); err != nil {

@@ -639,7 +639,7 @@ func (s *Service) payCart(ctx context.Context, req CartRequest, acct acctResult,
 	var err error
 	if newCustomer {
 		if stripeCustomer, err = s.payments.NewCustomer(ctx, req.TenantID, acct.acct, household); err != nil {
-			s.abandon(unfinished{tenantID: req.TenantID, orderIDs: orderIDs, acct: acct.acct,
+			s.abandon(unfinished{tenantID: req.TenantID, checkoutID: c.ID, orderIDs: orderIDs, acct: acct.acct,
 				detail: "payment provider failed: " + err.Error()})
 			return orders.Checkout{}, payments.Classify(err)
 		}
@@ -650,7 +650,7 @@ func (s *Service) payCart(ctx context.Context, req CartRequest, acct acctResult,
 		CheckoutID: c.ID, Household: household, Amount: c.AmountCents, Currency: c.Currency, Lines: p.lines,
 		SuccessURL: success, CancelURL: cancel, Account: acct.acct, CustomerID: stripeCustomer})
 	if err != nil {
-		s.abandon(unfinished{tenantID: req.TenantID, orderIDs: orderIDs, acct: acct.acct,
+		s.abandon(unfinished{tenantID: req.TenantID, checkoutID: c.ID, orderIDs: orderIDs, acct: acct.acct,
 			detail: "payment provider failed: " + err.Error()})
 		return orders.Checkout{}, payments.Classify(err)
 	}
@@ -667,7 +667,7 @@ func (s *Service) payCart(ctx context.Context, req CartRequest, acct acctResult,
 	}
 	err = s.db.Pool.SendBatch(ctx, b).Close()
 	if err != nil {
-		s.abandon(unfinished{tenantID: req.TenantID, orderIDs: orderIDs, acct: acct.acct, session: &sess,
+		s.abandon(unfinished{tenantID: req.TenantID, checkoutID: c.ID, orderIDs: orderIDs, acct: acct.acct, session: &sess,
 			detail: "its checkout session could not be stored; the session was expired so it cannot be paid"})
 		return orders.Checkout{}, fmt.Errorf("store checkout session: %w", db.Translate(err))
 	}

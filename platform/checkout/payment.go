@@ -60,7 +60,7 @@ func (s *Service) checkoutPaid(ctx context.Context, req Request, c checked) (Res
 	if newCustomer {
 		// Created now, stored with the session below: one transaction less.
 		if stripeCustomer, err = s.payments.NewCustomer(ctx, req.TenantID, acct, household); err != nil {
-			s.abandon(unfinished{tenantID: req.TenantID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct,
+			s.abandon(unfinished{tenantID: req.TenantID, checkoutID: *p.order.CheckoutID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct,
 				detail: "payment provider failed: " + err.Error()})
 			return Result{}, payments.Classify(err)
 		}
@@ -74,11 +74,11 @@ func (s *Service) checkoutPaid(ctx context.Context, req Request, c checked) (Res
 		if errors.Is(err, db.ErrUnavailable) {
 			detail = "the database failed before the checkout session was created"
 		}
-		s.abandon(unfinished{tenantID: req.TenantID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct, detail: detail})
+		s.abandon(unfinished{tenantID: req.TenantID, checkoutID: *p.order.CheckoutID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct, detail: detail})
 		return Result{}, payments.Classify(err)
 	}
 	if p.order, err = s.storeSession(ctx, req, acct, p.order, sess, newCustomer, stripeCustomer); err != nil {
-		s.abandon(unfinished{tenantID: req.TenantID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct, session: &sess,
+		s.abandon(unfinished{tenantID: req.TenantID, checkoutID: *p.order.CheckoutID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct, session: &sess,
 			detail: "its checkout session could not be stored; the session was expired so it cannot be paid"})
 		return Result{}, err
 	}

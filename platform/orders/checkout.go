@@ -256,6 +256,22 @@ func syncCheckout(ctx context.Context, tx pgx.Tx, tenantID, checkoutID uuid.UUID
 	return nil
 }
 
+// LockCheckout locks a checkout's row until the transaction ends. Every
+// path that settles a checkout's orders takes it before their rows, so two
+// of them cannot deadlock.
+// found is false when the tenant has no such checkout.
+func LockCheckout(ctx context.Context, tx pgx.Tx, tenantID, checkoutID uuid.UUID) (found bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT true FROM checkouts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+		tenantID, checkoutID).Scan(&found)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("lock checkout: %w", err)
+	}
+	return true, nil
+}
+
 // PendingOrders reads and locks the checkout's pending orders, in line
 // order.
 func PendingOrders(ctx context.Context, tx pgx.Tx, tenantID, checkoutID uuid.UUID) ([]Order, error) {
@@ -267,6 +283,22 @@ func PendingOrders(ctx context.Context, tx pgx.Tx, tenantID, checkoutID uuid.UUI
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
 	if err != nil {
 		return nil, fmt.Errorf("lock checkout orders: %w", err)
+	}
+	return list, nil
+}
+
+// LockByPaymentIntent reads and locks the orders paid by paymentIntent: a
+// checkout's, in line order (or the one order of a session made before
+// checkouts existed).
+func LockByPaymentIntent(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, paymentIntent string) ([]Order, error) {
+	rows, err := tx.Query(ctx, `SELECT `+orderCols+` FROM orders o WHERE o.tenant_id = $1 AND o.stripe_payment_intent_id = $2
+		ORDER BY o.line NULLS FIRST, o.created_at, o.id FOR UPDATE`, tenantID, paymentIntent)
+	if err != nil {
+		return nil, fmt.Errorf("lock orders by payment intent: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
+	if err != nil {
+		return nil, fmt.Errorf("lock orders by payment intent: %w", err)
 	}
 	return list, nil
 }

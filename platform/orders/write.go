@@ -171,24 +171,10 @@ func SetPaymentIntent(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUI
 	return nil
 }
 
-// ByPaymentIntent finds the id of the order paid by paymentIntent (ok
-// false when none is).
-func ByPaymentIntent(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, paymentIntent string) (uuid.UUID, bool, error) {
-	var id uuid.UUID
-	err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE tenant_id = $1 AND stripe_payment_intent_id = $2`,
-		tenantID, paymentIntent).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return uuid.Nil, false, nil
-	}
-	if err != nil {
-		return uuid.Nil, false, fmt.Errorf("find order by payment intent: %w", err)
-	}
-	return id, true, nil
-}
-
 // RecordRefund raises a locked order's refunded total to total and moves
-// its status to match; a total not above the recorded one is a no-op.
-func RecordRefund(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, total int64, actor string) error {
+// its status to match; a total not above the recorded one is a no-op. note,
+// when not empty, opens the audit entry (how the refund came to the order).
+func RecordRefund(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, total int64, actor, note string) error {
 	if total <= o.AmountRefundedCents || total > o.AmountCents {
 		return nil
 	}
@@ -204,6 +190,9 @@ func RecordRefund(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, 
 		return fmt.Errorf("record refund: %w", err)
 	}
 	detail := fmt.Sprintf("refunded %d of %d %s in total", total, o.AmountCents, o.Currency)
+	if note != "" {
+		detail = note + "; " + detail
+	}
 	o.AmountRefundedCents = total
 	return Transition(ctx, tx, tenantID, o, to, actor, detail)
 }

@@ -1,6 +1,7 @@
 package settlement
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -55,13 +56,24 @@ func (s *Service) account(ctx context.Context, tenantID uuid.UUID) (payments.Acc
 }
 
 // Cancel cancels a pending order on behalf of actor, expiring its checkout
-// session first so it can no longer be paid. Any other status is a Conflict;
-// a provider that fails leaves the order as it was (502).
+// session first so it can no longer be paid; a pending order of a
+// household checkout cancels the whole checkout (every pending order of
+// it, and its promotion code's redemption is given back). Any other status
+// is a Conflict; a provider that fails leaves the orders as they were (502).
 func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor string) (orders.Order, error) {
 	acct, acctErr := s.account(ctx, tenantID)
 	var o orders.Order
 	var paidMeanwhile bool
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		checkoutID, found, err := checkoutOf(ctx, tx, tenantID, id)
+		if err != nil || !found {
+			return cmp.Or(err, apperr.ErrNotFound)
+		}
+		if checkoutID != nil {
+			if _, err := orders.LockCheckout(ctx, tx, tenantID, *checkoutID); err != nil {
+				return err
+			}
+		}
 		if o, err = orders.Lock(ctx, tx, tenantID, id); err != nil {
 			return err
 		}
@@ -88,7 +100,17 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 				detail += "; checkout session expired"
 			}
 		}
+		wasPending := o.Status == orders.StatusPending
 		if err := orders.Transition(ctx, tx, tenantID, &o, orders.StatusCanceled, actor, detail); err != nil {
+			return err
+		}
+		if wasPending && checkoutID != nil {
+			if _, err := EndCheckout(ctx, tx, tenantID, *checkoutID, orders.StatusCanceled, actor,
+				"canceled with order "+o.ID.String()+" of its checkout"); err != nil {
+				return err
+			}
+		}
+		if o, err = orders.Lock(ctx, tx, tenantID, id); err != nil {
 			return err
 		}
 		o.Events, err = orders.Events(ctx, tx, tenantID, id)
@@ -135,11 +157,11 @@ func (s *Service) sessionClosed(ctx context.Context, tx pgx.Tx, tenantID uuid.UU
 	if sess.PaymentStatus != "paid" {
 		return "", &apperr.Conflict{Detail: "the buyer's payment is still processing; it cannot be canceled now"}
 	}
-	if sess.AmountTotal == o.AmountCents && sess.Currency == o.Currency {
-		_, err := MarkPaid(ctx, tx, tenantID, o.ID, sess.AmountTotal, sess.Currency, sess.PaymentIntentID, actor,
-			"session found paid while canceling")
+	out, err := MarkPaid(ctx, tx, tenantID, o.ID, sess.AmountTotal, sess.Currency, sess.PaymentIntentID, actor,
+		"session found paid while canceling")
+	if err != nil || out != OutcomeAmountMismatch {
 		return "", err
 	}
-	return fmt.Sprintf("; its session was paid %d %s, not the order's amount: refund that payment in Stripe",
+	return fmt.Sprintf("; its session was paid %d %s, not the checkout's amount: refund that payment in Stripe",
 		sess.AmountTotal, sess.Currency), nil
 }

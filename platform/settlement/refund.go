@@ -42,7 +42,7 @@ func (s *Service) Refund(ctx context.Context, tenantID, id uuid.UUID, in RefundI
 		if err != nil {
 			return payments.Classify(err)
 		}
-		if err := orders.RecordRefund(ctx, tx, tenantID, &o, o.AmountRefundedCents+amount, actor); err != nil {
+		if err := orders.RecordRefund(ctx, tx, tenantID, &o, o.AmountRefundedCents+amount, actor, ""); err != nil {
 			return err
 		}
 		o.Events, err = orders.Events(ctx, tx, tenantID, id)

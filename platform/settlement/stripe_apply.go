@@ -10,6 +10,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 
 	"github.com/leaguepay/checkout/platform/ids"
+	"github.com/leaguepay/checkout/platform/orders"
 )
 
 // object is the part of an event's data.object the handler reads, the same
@@ -36,6 +37,17 @@ func (o object) paymentIntentID() string {
 	}
 	_ = json.Unmarshal(o.PaymentIntent, &obj)
 	return obj.ID
+}
+
+// checkoutID is the checkout an event is about: metadata.checkout_id
+// (every session made since household checkouts has one); ok is false
+// without one, for the tenant.
+func (o object) checkoutID(tenantID uuid.UUID) (uuid.UUID, bool) {
+	if o.Metadata["tenant_id"] != tenantID.String() || o.Metadata["checkout_id"] == "" {
+		return uuid.Nil, false
+	}
+	id, err := ids.Parse(o.Metadata["checkout_id"])
+	return id, err == nil
 }
 
 // orderID is the order an event is about: metadata.order_id, else
@@ -70,7 +82,10 @@ const (
 // step is what an event asks of the orders, decided from the event alone
 // (no database), so every signed payload's fate can be checked by itself.
 type step struct {
-	kind          stepKind
+	kind stepKind
+	// checkoutID is the checkout the session paid (uuid.Nil for a session
+	// made before checkouts, which names its order only).
+	checkoutID    uuid.UUID
 	orderID       uuid.UUID
 	paymentIntent string
 	amount        int64 // a session's amount_total, a charge's amount_refunded
@@ -95,11 +110,15 @@ func decide(tenantID uuid.UUID, event stripe.Event) step {
 		}
 		return step{kind: stepRefunded, paymentIntent: pi, amount: obj.AmountRefunded}
 	}
+	checkoutID, isCheckout := obj.checkoutID(tenantID)
 	orderID, ok := obj.orderID(tenantID)
+	if isCheckout {
+		ok, orderID = true, uuid.Nil
+	}
 	if !isSessionEvent(event.Type) || !ok {
 		return step{}
 	}
-	s := step{orderID: orderID, paymentIntent: pi, amount: obj.AmountTotal, currency: obj.Currency}
+	s := step{checkoutID: checkoutID, orderID: orderID, paymentIntent: pi, amount: obj.AmountTotal, currency: obj.Currency}
 	switch event.Type {
 	case "checkout.session.completed":
 		s.kind = stepNone
@@ -135,12 +154,23 @@ func apply(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, event stripe.Even
 		}
 		out, err = ApplyRefunded(ctx, tx, tenantID, s.paymentIntent, s.amount, actor)
 		return out, nil, err
+	case stepNone:
 	case stepPaid:
-		out, err = MarkPaid(ctx, tx, tenantID, s.orderID, s.amount, s.currency, s.paymentIntent, actor, detail)
-	case stepFailed:
-		out, err = MarkFailed(ctx, tx, tenantID, s.orderID, actor, detail)
-	case stepExpired:
-		out, err = MarkExpired(ctx, tx, tenantID, s.orderID, actor, detail)
+		if s.checkoutID != uuid.Nil {
+			out, err = MarkCheckoutPaid(ctx, tx, tenantID, s.checkoutID, s.amount, s.currency, s.paymentIntent, actor, detail)
+		} else {
+			out, err = MarkPaid(ctx, tx, tenantID, s.orderID, s.amount, s.currency, s.paymentIntent, actor, detail)
+		}
+	case stepFailed, stepExpired:
+		to := map[stepKind]orders.Status{stepFailed: orders.StatusFailed, stepExpired: orders.StatusExpired}[s.kind]
+		if s.checkoutID != uuid.Nil {
+			out, err = EndCheckout(ctx, tx, tenantID, s.checkoutID, to, actor, detail)
+		} else {
+			out, err = end(ctx, tx, tenantID, s.orderID, to, actor, detail)
+		}
+	}
+	if s.checkoutID != uuid.Nil {
+		return out, nil, err // the event is the checkout's: no one order
 	}
 	return out, &s.orderID, err
 }
