@@ -20,7 +20,7 @@ func cartSessionEvent(typ string, c map[string]any, tenantID, paymentStatus stri
 	session := itemsOf(c)[0]["stripe_checkout_session_id"]
 	return stripeEvent{ID: newEventID(), Type: typ, Object: map[string]any{
 		"id": session, "object": "checkout.session", "mode": "payment", "client_reference_id": id,
-		"metadata": map[string]any{"checkout_id": id, "tenant_id": tenantID},
+		"metadata":     map[string]any{"checkout_id": id, "tenant_id": tenantID},
 		"amount_total": amount, "currency": c["currency"], "status": status, "payment_status": paymentStatus,
 		"payment_intent": paymentIntentOf(c)}}
 }
@@ -42,7 +42,7 @@ func (e *env) cartLeague() cartLeague {
 	l.Kit = l.hookLeague.Kit
 	l.Sibling = e.must(201, "POST", l.Base+"/admin/discounts", map[string]any{"kind": "sibling", "name": "Siblings",
 		"applies_to": map[string]any{"categories": []string{"registration"}},
-		"tiers": []map[string]any{{"nth": 2, "percent_off": 10}, {"nth": 3, "percent_off": 20}}}, bearer(l.Manager)...).JSON()["id"].(string)
+		"tiers":      []map[string]any{{"nth": 2, "percent_off": 10}, {"nth": 3, "percent_off": 20}}}, bearer(l.Manager)...).JSON()["id"].(string)
 	l.Promo = e.must(201, "POST", l.Base+"/admin/discounts", map[string]any{"kind": "promotion", "name": "Family",
 		"code": "FAMILY5", "amount_off_cents": 500, "max_redemptions": 3}, bearer(l.Manager)...).JSON()["id"].(string)
 	return l
