@@ -151,6 +151,28 @@ func TestMetricsCountWhatWasDone(t *testing.T) {
 		t.Fatalf("checkout_url = %q, want a sandbox checkout page", checkoutURL)
 	}
 	e.must(303, "POST", u.Path+"/pay", nil)
+	// A household checkout of two priced jerseys with a sibling tier (10 %
+	// for the 2nd player) and a promotion code (1.00 off), paid on the
+	// sandbox page.
+	e.must(201, "POST", l.Base+"/admin/discounts", map[string]any{"kind": "sibling", "name": "Siblings",
+		"tiers": []map[string]any{{"nth": 2, "percent_off": 10}}}, bearer(l.Manager)...)
+	e.must(201, "POST", l.Base+"/admin/discounts", map[string]any{"kind": "promotion", "name": "Dollar", "code": "DOLLAR",
+		"amount_off_cents": 100}, bearer(l.Manager)...)
+	_, cartToken, cartPlayers := e.household(l, "Ann", "Ben")
+	cart := checkoutOf(e.must(201, "POST", l.Base+"/checkouts", map[string]any{"registration_token": cartToken,
+		"promotion_code": "DOLLAR", "items": []any{cartItem(priced["id"].(string), cartPlayers[0], jerseyData(60)),
+			cartItem(priced["id"].(string), cartPlayers[1], jerseyData(61))}}))
+	cu, err := url.Parse(cart["checkout_url"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(e.must(200, "GET", cu.Path, nil).Body)
+	for _, want := range []string{"Ann Doe", "Ben Doe", "−4.50 USD", "84.50 USD", "−5.50 USD"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the sandbox page of the household checkout lacks %q", want)
+		}
+	}
+	e.must(303, "POST", cu.Path+"/pay", nil)
 	e.must(204, "PUT", l.Base+"/admin/stripe", map[string]any{"secret_key": "sk_test_" + strings.Repeat("a", 24),
 		"webhook_secret": "whsec_" + strings.Repeat("b", 24)}, bearer(l.Admin)...)
 	samples := scrape(e)
@@ -161,19 +183,24 @@ func TestMetricsCountWhatWasDone(t *testing.T) {
 		want   float64
 	}{
 		{"checkout_orders_created_total", []string{"tenant", l.Slug, "product_type", "jersey", "status", "paid"}, n},
-		{"checkout_orders_created_total", []string{"tenant", l.Slug, "product_type", "jersey", "status", "pending"}, 1},
-		{"checkout_order_transitions_total", []string{"tenant", l.Slug, "product_type", "jersey", "from", "pending", "to", "paid"}, 1},
-		{"checkout_order_revenue_cents_total", []string{"tenant", l.Slug, "product_type", "jersey", "currency", "usd"}, price},
-		{"checkout_webhook_events_total", []string{"tenant", l.Slug, "type", "checkout.session.completed", "outcome", "processed"}, 1},
-		{"checkout_webhook_duration_seconds_count", nil, 1},
-		{"checkout_stripe_requests_total", []string{"operation", "customer_create", "outcome", "ok"}, 1},
+		{"checkout_orders_created_total", []string{"tenant", l.Slug, "product_type", "jersey", "status", "pending"}, 3},
+		{"checkout_order_transitions_total", []string{"tenant", l.Slug, "product_type", "jersey", "from", "pending", "to", "paid"}, 3},
+		{"checkout_order_revenue_cents_total", []string{"tenant", l.Slug, "product_type", "jersey", "currency", "usd"}, 3*price - 550},
+		{"checkout_checkouts_created_total", []string{"tenant", l.Slug}, n + 2},
+		{"checkout_checkouts_completed_total", []string{"tenant", l.Slug}, n + 2},
+		{"checkout_discount_cents_total", []string{"tenant", l.Slug, "kind", "sibling", "currency", "usd"}, 450},
+		{"checkout_discount_cents_total", []string{"tenant", l.Slug, "kind", "promotion", "currency", "usd"}, 100},
+		{"checkout_promotion_redemptions_total", []string{"tenant", l.Slug}, 1},
+		{"checkout_webhook_events_total", []string{"tenant", l.Slug, "type", "checkout.session.completed", "outcome", "processed"}, 2},
+		{"checkout_webhook_duration_seconds_count", nil, 2},
+		{"checkout_stripe_requests_total", []string{"operation", "customer_create", "outcome", "ok"}, 2},
 		{"checkout_stripe_requests_total", []string{"operation", "account_get", "outcome", "ok"}, 1},
-		{"checkout_stripe_requests_total", []string{"operation", "checkout_session_create", "outcome", "ok"}, 1},
-		{"checkout_stripe_request_duration_seconds_count", []string{"operation", "checkout_session_create"}, 1},
+		{"checkout_stripe_requests_total", []string{"operation", "checkout_session_create", "outcome", "ok"}, 2},
+		{"checkout_stripe_request_duration_seconds_count", []string{"operation", "checkout_session_create"}, 2},
 		{"checkout_http_requests_total", []string{"route", "/v1/tenants/:tenant/checkout", "method", "POST", "code", "201"}, n + 1},
 		{"checkout_http_request_duration_seconds_count", []string{"route", "/v1/tenants/:tenant/checkout", "method", "POST"}, n + 1},
 		{"checkout_http_requests_total", []string{"route", "/v1/platform/tenants", "method", "POST", "code", "201"}, 1},
-		{"checkout_http_requests_total", []string{"route", "/sandbox/checkout/:tenant/:session/pay", "method", "POST", "code", "303"}, 1},
+		{"checkout_http_requests_total", []string{"route", "/sandbox/checkout/:tenant/:session/pay", "method", "POST", "code", "303"}, 2},
 	}
 	for _, c := range counters {
 		t.Run(fmt.Sprintf("%s%v is %v", c.name, c.labels, c.want), func(t *testing.T) {

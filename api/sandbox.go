@@ -53,13 +53,21 @@ button.primary{background:#1a56db;border-color:#1a56db;color:#fff}
 {{else}}
 <p class="note">Sandbox: no money moves here. This page stands in for Stripe Checkout.</p>
 <h1 id="league">{{.League}}</h1>
+{{range $i, $l := .Lines}}<section class="line">
 <dl>
-<dt>Product</dt><dd id="product">{{.Order.ProductName}}</dd>
-<dt>Player</dt><dd id="player">{{.Order.PlayerName}}</dd>
-{{range .Data}}<dt>{{.Key}}</dt><dd>{{.Value}}</dd>
-{{end}}<dt>Amount</dt><dd id="amount" class="amount">{{.Amount}}</dd>
+<dt>Product</dt><dd id="product{{if $i}}-{{$i}}{{end}}">{{$l.Order.ProductName}}</dd>
+<dt>Player</dt><dd id="player{{if $i}}-{{$i}}{{end}}">{{$l.Order.PlayerName}}</dd>
+{{range $l.Data}}<dt>{{.Key}}</dt><dd>{{.Value}}</dd>
+{{end}}{{if $l.Discount}}<dt>Price</dt><dd>{{$l.Price}}</dd>
+<dt>Discount</dt><dd class="discount">−{{$l.Discount}}</dd>
+{{end}}<dt>Line total</dt><dd class="line-amount">{{$l.Amount}}</dd>
+</dl>
+</section>
+{{end}}<dl>
+{{if .Discount}}<dt>Discounts</dt><dd id="discount">−{{.Discount}}</dd>
+{{end}}<dt>Total</dt><dd id="amount" class="amount">{{.Amount}}</dd>
 <dt>Status</dt><dd id="status">{{.Status}}</dd>
-<dt>Order</dt><dd id="order">{{.Order.ID}}</dd>
+<dt>Checkout</dt><dd id="order">{{.Checkout.ID}}</dd>
 </dl>
 {{if .Return}}<p><a id="return" href="{{.Return}}">Back to {{.League}}</a> (you are taken there in a moment, as from Stripe)</p>{{end}}
 {{if .Declined}}<p id="declined" class="outcome">The card was declined. Nothing was paid; try again or choose another outcome.</p>{{end}}
@@ -91,24 +99,40 @@ var sandboxOutcomes = map[string]struct {
 	"canceled":            {"checkout.session.expired", "unpaid", "cancel"},
 }
 
-// sandboxData is one line of the order's custom data, as the parent chose it.
+// sandboxData is one line of an order's custom data, as the parent chose it.
 type sandboxData struct{ Key, Value string }
 
+// sandboxLine is one order of the checkout, as the page lists it.
+type sandboxLine struct {
+	Order                   orders.Order
+	Data                    []sandboxData
+	Price, Discount, Amount string // Discount "" for none
+}
+
+// money renders minor units as the page shows them.
+func money(cents int64, currency string) string {
+	return fmt.Sprintf("%d.%02d %s", cents/100, cents%100, strings.ToUpper(currency))
+}
+
 // sandboxSessionRE is the shape of the sandbox provider's session ids
-// (cs_sandbox_<order id hex>_<expiry>).
+// (cs_sandbox_<checkout id hex>_<expiry>).
 var sandboxSessionRE = regexp.MustCompile(`^cs_sandbox_[0-9a-f]{32}_[0-9]{1,20}$`)
 
-func (s *Server) sandboxOrder(c *fiber.Ctx) (orders.Order, error) {
+func (s *Server) sandboxCheckout(c *fiber.Ctx) (orders.Checkout, error) {
 	session := c.Params("session")
 	if !sandboxSessionRE.MatchString(session) {
-		return orders.Order{}, apperr.ErrNotFound // before any query: nothing malformed reaches the database
+		return orders.Checkout{}, apperr.ErrNotFound // before any query: nothing malformed reaches the database
 	}
-	return s.deps.Orders.BySession(c.UserContext(), tenantOf(c).ID, session)
+	co, err := s.deps.Orders.CheckoutBySession(c.UserContext(), tenantOf(c).ID, session)
+	if err == nil && len(co.Items) == 0 {
+		err = apperr.ErrNotFound
+	}
+	return co, err
 }
 
 func (s *Server) sandboxPage(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	o, err := s.sandboxOrder(c)
+	co, err := s.sandboxCheckout(c)
 	if errors.Is(err, apperr.ErrNotFound) {
 		c.Status(fiber.StatusNotFound)
 		return sandboxTmpl.Execute(c.Response().BodyWriter(), map[string]any{"Missing": true})
@@ -116,29 +140,41 @@ func (s *Server) sandboxPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var data map[string]any
-	_ = json.Unmarshal(o.CustomData, &data)
-	var lines []sandboxData
-	for _, k := range slices.Sorted(maps.Keys(data)) {
-		v, ok := data[k].(string)
-		if !ok {
-			raw, _ := json.Marshal(data[k])
-			v = string(raw)
+	lines := make([]sandboxLine, len(co.Items))
+	for i, o := range co.Items {
+		var data map[string]any
+		_ = json.Unmarshal(o.CustomData, &data)
+		l := sandboxLine{Order: o, Price: money(o.PriceCents, o.Currency), Amount: money(o.AmountCents, o.Currency)}
+		if o.DiscountCents > 0 {
+			l.Discount = money(o.DiscountCents, o.Currency)
 		}
-		lines = append(lines, sandboxData{Key: strings.ReplaceAll(k, "_", " "), Value: v})
+		for _, k := range slices.Sorted(maps.Keys(data)) {
+			v, ok := data[k].(string)
+			if !ok {
+				raw, _ := json.Marshal(data[k])
+				v = string(raw)
+			}
+			l.Data = append(l.Data, sandboxData{Key: strings.ReplaceAll(k, "_", " "), Value: v})
+		}
+		lines[i] = l
 	}
 	t := tenantOf(c)
 	returns := s.sandboxReturns(c)
-	processing := o.Status == orders.StatusPending && c.Query("outcome") == "processing"
-	status := string(o.Status)
+	first := co.Items[0]
+	processing := first.Status == orders.StatusPending && c.Query("outcome") == "processing"
+	status := string(first.Status)
 	if processing {
 		status = "pending (bank debit processing)"
 	}
+	discount := ""
+	if co.DiscountCents > 0 {
+		discount = money(co.DiscountCents, co.Currency)
+	}
 	return sandboxTmpl.Execute(c.Response().BodyWriter(), map[string]any{
-		"League": t.Name, "Order": o, "Data": lines, "Status": status,
-		"Amount":     fmt.Sprintf("%d.%02d %s", o.AmountCents/100, o.AmountCents%100, strings.ToUpper(o.Currency)),
+		"League": t.Name, "Checkout": co, "Lines": lines, "Status": status, "Discount": discount,
+		"Amount":     money(co.AmountCents, co.Currency),
 		"Base":       "/sandbox/checkout/" + t.Slug + "/" + c.Params("session"),
-		"Open":       o.Status == orders.StatusPending && !processing,
+		"Open":       first.Status == orders.StatusPending && !processing,
 		"Processing": processing,
 		"Declined":   c.Query("outcome") == "declined",
 		"Query":      returns.query,
@@ -215,14 +251,14 @@ func (s *Server) sandboxCancel(c *fiber.Ctx) error {
 // sandboxEvent signs the Stripe-shaped event of outcome about the page's
 // session and hands it to the tenant webhook, then sends the buyer on.
 func (s *Server) sandboxEvent(c *fiber.Ctx, outcome string) error {
-	o, err := s.sandboxOrder(c)
+	co, err := s.sandboxCheckout(c)
 	if err != nil {
 		return err
 	}
 	t := tenantOf(c)
 	how := sandboxOutcomes[outcome]
 	if how.event != "" {
-		if err := s.sandboxSend(c, t, o, how.event, how.paymentStatus); err != nil {
+		if err := s.sandboxSend(c, t, co, how.event, how.paymentStatus); err != nil {
 			return err
 		}
 	}
@@ -241,15 +277,23 @@ func (s *Server) sandboxEvent(c *fiber.Ctx, outcome string) error {
 
 // sandboxSend signs one event as Stripe would and delivers it through the
 // tenant webhook's own verification path.
-func (s *Server) sandboxSend(c *fiber.Ctx, t tenants.Tenant, o orders.Order, typ, paymentStatus string) error {
+// Its session names the checkout in metadata and, for a checkout of one
+// order (POST /checkout), the order too, as the platform's Stripe sessions
+// do.
+func (s *Server) sandboxSend(c *fiber.Ctx, t tenants.Tenant, co orders.Checkout, typ, paymentStatus string) error {
 	acct, err := s.deps.Payments.Account(c.UserContext(), t.ID)
 	if err != nil {
 		return err
 	}
-	obj := map[string]any{"id": c.Params("session"), "object": "checkout.session", "client_reference_id": o.ID.String(),
-		"metadata":     map[string]string{"order_id": o.ID.String(), "tenant_id": t.ID.String()},
-		"amount_total": o.AmountCents, "currency": o.Currency, "status": "complete", "payment_status": paymentStatus,
-		"payment_intent": "pi_sandbox_" + strings.ReplaceAll(o.ID.String(), "-", "")}
+	meta := map[string]string{"checkout_id": co.ID.String(), "tenant_id": t.ID.String()}
+	ref := co.ID.String()
+	if len(co.Items) == 1 {
+		ref = co.Items[0].ID.String()
+		meta["order_id"] = ref
+	}
+	obj := map[string]any{"id": c.Params("session"), "object": "checkout.session", "client_reference_id": ref,
+		"metadata": meta, "amount_total": co.AmountCents, "currency": co.Currency, "status": "complete",
+		"payment_status": paymentStatus, "payment_intent": "pi_sandbox_" + strings.ReplaceAll(co.ID.String(), "-", "")}
 	if typ == "checkout.session.expired" {
 		obj["status"] = "expired"
 		delete(obj, "payment_intent")

@@ -172,7 +172,7 @@ func (a *App) wire(o Options) error {
 		return err
 	}
 	a.Outbox = outbox.NewDispatcher(a.DB, a.Jobs, nudger, a.Log, []outbox.Follower{paidHooks, deliverer},
-		[]outbox.Observer{orders.EventObserver(a.Metrics), a.Metrics.OutboxLag()},
+		[]outbox.Observer{orders.EventObserver(a.Metrics), a.Metrics.Checkouts(), a.Metrics.OutboxLag()},
 		func() { a.Metrics.Panic("worker") }, o.Outbox)
 
 	a.HTTP = api.New(api.Deps{DB: a.DB, Registry: a.Registry, Tenants: a.Tenants, Catalog: a.Catalog,

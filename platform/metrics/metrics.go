@@ -36,6 +36,7 @@ type Metrics struct {
 	httpDuration    *prometheus.HistogramVec
 	panics          *prometheus.CounterVec
 	outboxLag       prometheus.Histogram
+	checkouts       checkoutFamilies
 	slugOf          func(ctx context.Context, tenantID uuid.UUID) (string, bool)
 }
 
@@ -49,6 +50,7 @@ func New(pool *pgxpool.Pool, slugOf func(ctx context.Context, tenantID uuid.UUID
 	m.transitions = f.counter("checkout_order_transitions_total", "Order status changes.", "tenant", "product_type", "from", "to")
 	m.revenue = f.counter("checkout_order_revenue_cents_total", "Amounts of orders that became paid, in minor units.", "tenant", "product_type", "currency")
 	m.webhookEvents = f.counter("checkout_webhook_events_total", "Stripe webhook deliveries, by outcome.", "tenant", "type", "outcome")
+	m.checkouts = newCheckoutFamilies(f)
 	m.panics = f.counter("checkout_panics_total", "Panics caught and contained, by where they happened (handler, product_type, worker).", "where")
 	for where := range panicPlaces {
 		m.panics.WithLabelValues(where) // every series exists from the start, at 0

@@ -173,6 +173,26 @@ func (s *Store) GetCheckout(ctx context.Context, tenantID, id uuid.UUID, househo
 	return c, err
 }
 
+// CheckoutBySession returns the tenant's checkout paid through session id,
+// with its items, or apperr.ErrNotFound.
+func (s *Store) CheckoutBySession(ctx context.Context, tenantID uuid.UUID, sessionID string) (Checkout, error) {
+	var c Checkout
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		var id uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT id FROM checkouts WHERE tenant_id = $1 AND stripe_checkout_session_id = $2`,
+			tenantID, sessionID).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("find checkout by session: %w", err)
+		}
+		c, err = ReadCheckout(ctx, tx, tenantID, id, false)
+		return err
+	})
+	return c, err
+}
+
 // ReadCheckout reads a checkout and its items inside tx, locking the
 // checkout when lock is set, or apperr.ErrNotFound.
 func ReadCheckout(ctx context.Context, tx pgx.Tx, tenantID, id uuid.UUID, lock bool) (Checkout, error) {

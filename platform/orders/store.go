@@ -134,21 +134,6 @@ func Transition(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *Order, to
 	return nil
 }
 
-// BySession returns the tenant's order paid through checkout session id, or
-// apperr.ErrNotFound.
-func (s *Store) BySession(ctx context.Context, tenantID uuid.UUID, sessionID string) (Order, error) {
-	var o Order
-	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-		o, err = scanOrder(tx.QueryRow(ctx, `SELECT `+orderCols+` FROM orders o
-			WHERE o.tenant_id = $1 AND o.stripe_checkout_session_id = $2`, tenantID, sessionID))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.ErrNotFound
-		}
-		return err
-	})
-	return o, err
-}
-
 // Settle moves the order to status to when the state machine allows it;
 // otherwise (a late, repeated or out-of-order change) it changes nothing.
 // found is false when the tenant has no such order.
