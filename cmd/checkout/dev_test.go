@@ -120,8 +120,8 @@ func payURL(t *testing.T, checkoutURL string) string {
 func pasteAll(t *testing.T, out string) string {
 	t.Helper()
 	lines := curlLines(out)
-	if len(lines) != 8 {
-		t.Fatalf("checkout dev printed %d curl lines, want 8:\n%s", len(lines), out)
+	if len(lines) != 9 {
+		t.Fatalf("checkout dev printed %d curl lines, want 9:\n%s", len(lines), out)
 	}
 	var checkoutURL string
 	for _, line := range lines {
@@ -273,7 +273,8 @@ func TestDev(t *testing.T) {
 		if s := snapshot(t); s.liveOrders != 0 || s.orders != before.orders {
 			t.Errorf("%d live orders of %d, want none of %d", s.liveOrders, s.orders, before.orders)
 		}
-		if !strings.Contains(second.log.String(), "ended 3 quick-start order(s) of an earlier run") {
+		// Four: the household checkout's two orders end together.
+		if !strings.Contains(second.log.String(), "ended 4 quick-start order(s) of an earlier run") {
 			t.Errorf("stderr does not say what was ended:\n%s", second.log)
 		}
 		pasteAll(t, out2)

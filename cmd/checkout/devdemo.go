@@ -25,8 +25,9 @@ const sandboxSession = "cs_sandbox_"
 
 // quickStart is what the printed checkouts buy, as indexes into the demo's
 // products and household players: Leo's home jersey (priced), Maya's
-// opt-out and Leo's contract ($0).
-var quickStart = []struct{ product, player int }{{0, 1}, {2, 0}, {3, 1}}
+// opt-out and Leo's contract ($0), then one household checkout of the away
+// jersey for both.
+var quickStart = []struct{ product, player int }{{0, 1}, {2, 0}, {3, 1}, {1, 0}, {1, 1}}
 
 // devDemo seeds the demo league, lets its redirect origins admit where dev
 // serves, and returns the admin key and registration token the curl lines
@@ -116,7 +117,7 @@ func printReady(out io.Writer, cfg config.Config, adminURL string, d demo, c dev
 func printCurls(out io.Writer, cfg config.Config, d demo, key, token string) {
 	public := strings.TrimSuffix(cfg.PublicURL, "/")
 	base := public + "/v1/tenants/" + d.Tenant.Slug
-	var product, player [3]string // the quick start's three checkouts
+	var product, player [5]string // the quick start's checkouts' items
 	for i, q := range quickStart {
 		product[i], player[i] = d.Products[q.product].ID.String(), d.Household.Players[q.player].ID.String()
 	}
@@ -141,6 +142,11 @@ func printCurls(out io.Writer, cfg config.Config, d demo, key, token string) {
   curl -s -X POST %s/checkout -H 'Content-Type: application/json' \
     -d '{"registration_token":"%s","product_id":"%s","player_id":"%s","custom_data":{"signer_name":"Ana Rivera","signer_relationship":"parent","accept_terms":true,"terms_version":"2026.1"}}'
 
+  # one checkout for both players: their away jerseys, the sibling discount (10 %% off the
+  # second player's uniform) and the promotion code %s ($5 off), one payment
+  curl -s -X POST %s/checkouts -H 'Content-Type: application/json' \
+    -d '{"registration_token":"%s","promotion_code":"%s","items":[{"product_id":"%s","player_id":"%s","custom_data":{"jersey_number":7,"top_size":"YS","bottom_size":"YS"}},{"product_id":"%s","player_id":"%s","custom_data":{"jersey_number":10,"top_size":"YM","bottom_size":"YM"}}]}'
+
   # the household's orders
   curl -s %s/orders -H 'X-Registration-Token: %s'
 
@@ -155,6 +161,7 @@ func printCurls(out io.Writer, cfg config.Config, d demo, key, token string) {
 		pay, base, token, product[0], player[0],
 		base, token, product[1], player[1],
 		base, token, product[2], player[2],
+		demoPromoCode, base, token, demoPromoCode, product[3], player[3], product[4], player[4],
 		base, token,
 		base, key, base, key,
 		public, cfg.PlatformToken)

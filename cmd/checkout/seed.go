@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/leaguepay/checkout/app"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/config"
 	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/discounts"
 	"github.com/leaguepay/checkout/tenants"
 )
 
@@ -36,6 +38,19 @@ var demoProducts = []catalog.Input{
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// demoPromoCode is the demo league's promotion code.
+const demoPromoCode = "WELCOME5"
+
+// demoDiscounts are the demo league's discounts: a sibling tier on
+// uniforms (10 % off the second player's, 15 % from the third) and a
+// promotion code ($5 off a checkout).
+var demoDiscounts = []discounts.Input{
+	{Kind: discounts.KindSibling, Name: "Sibling discount on uniforms",
+		AppliesTo: &discounts.AppliesTo{Categories: []string{"uniforms"}},
+		Tiers:     []discounts.Tier{{Nth: 2, Off: discounts.Off{PercentOff: ptr(10)}}, {Nth: 3, Off: discounts.Off{PercentOff: ptr(15)}}}},
+	{Kind: discounts.KindPromotion, Name: "Welcome: $5 off", Code: ptr(demoPromoCode), AmountOffCents: ptr[int64](500)},
+}
 
 // demo is what the seed made or found.
 type demo struct {
@@ -95,6 +110,17 @@ func seedDemo(ctx context.Context, s *app.App, origins []string) (demo, error) {
 			}
 		}
 		d.Products = append(d.Products, p)
+	}
+	have, err := s.Discounts.List(ctx, t.ID)
+	if err != nil {
+		return d, err
+	}
+	for _, in := range demoDiscounts {
+		if !slices.ContainsFunc(have, func(x discounts.Discount) bool { return x.Name == in.Name }) {
+			if _, err := s.Discounts.Create(ctx, t.ID, in); err != nil {
+				return d, fmt.Errorf("demo discount %q: %w", in.Name, err)
+			}
+		}
 	}
 	d.Household, err = s.Customers.FindByEmail(ctx, t.ID, demoEmail)
 	if errors.Is(err, apperr.ErrNotFound) {
