@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -320,4 +321,113 @@ func TestRedemptionsUnderConcurrency(t *testing.T) {
 			t.Errorf("%d %s", r.Status, r.Body)
 		}
 	})
+}
+
+func TestHouseholdCheckoutWhenStripeFails(t *testing.T) {
+	e := newEnv(t)
+	down := &env{t: t, app: buildApp(t, withStripe("http://127.0.0.1:1"))}
+	l := e.newLeague()
+	e.ownKeys(l)
+	kit := e.product(l, map[string]any{"type": "jersey", "name": "Numbered kit", "price_cents": 2500, "config": jerseyConfig})["id"].(string)
+	promo := e.must(201, "POST", l.Base+"/admin/discounts", map[string]any{"kind": "promotion", "name": "Last one",
+		"code": "LASTONE", "percent_off": 10, "max_redemptions": 1}, bearer(l.Manager)...).JSON()["id"].(string)
+	_, token, ps := e.household(l, "Ann", "Ben")
+	body := map[string]any{"registration_token": token, "promotion_code": "LASTONE", "items": []any{
+		cartItem(kit, ps[0], jerseyData(4)), cartItem(kit, ps[1], jerseyData(5))}}
+	key := []string{"Idempotency-Key", "cart-down"}
+
+	r := down.do("POST", l.Base+"/checkouts", body, key...)
+	t.Run("the buyer gets a 502 and every order of the checkout is failed", func(t *testing.T) {
+		isoProblem(t, r, 502, "/problems/payment-provider")
+		all := e.allOrders(l)
+		if len(all) != 2 || all[0]["status"] != "failed" || all[1]["status"] != "failed" {
+			t.Fatalf("orders %v", all)
+		}
+		c := checkoutOf(e.must(200, "GET", l.Base+"/admin/checkouts/"+all[0]["checkout_id"].(string), nil, bearer(l.Viewer)...))
+		if c["status"] != "failed" {
+			t.Errorf("checkout %v", c["status"])
+		}
+	})
+	t.Run("its numbers and its code's last redemption are given back, and a retry with the key succeeds", func(t *testing.T) {
+		d := e.must(200, "GET", l.Base+"/admin/discounts/"+promo, nil, bearer(l.Viewer)...).JSON()
+		if d["redemptions"] != 0.0 {
+			t.Errorf("redemptions %v", d["redemptions"])
+		}
+		c := checkoutOf(e.must(201, "POST", l.Base+"/checkouts", body, key...))
+		if c["status"] != "open" || c["discount_cents"] != 500.0 || c["checkout_url"] == nil {
+			t.Errorf("retry %v", c)
+		}
+	})
+}
+
+// TestPreviewEqualsTheCheckout: for random carts, sibling tiers and codes,
+// the preview's money is the money of the checkout placed right after it,
+// line by line, and the lines add up to the totals.
+func TestPreviewEqualsTheCheckout(t *testing.T) {
+	e := newEnv(t)
+	rnd := rand.New(rand.NewPCG(7, 11))
+	for round := range 12 {
+		l := e.hookLeague()
+		var products []string
+		for i := range 1 + rnd.IntN(4) {
+			products = append(products, e.product(l.league, map[string]any{"type": "jersey", "name": fmt.Sprintf("P%d", i),
+				"price_cents": rnd.IntN(6) * 1250, "category": []string{"registration", "uniforms"}[rnd.IntN(2)],
+				"config": kitConfig})["id"].(string))
+		}
+		tiers := []map[string]any{{"nth": 2, "percent_off": 1 + rnd.IntN(100)}}
+		if rnd.IntN(2) == 0 {
+			tiers = append(tiers, map[string]any{"nth": 3, "amount_off_cents": 1 + rnd.IntN(3000)})
+		}
+		e.must(201, "POST", l.Base+"/admin/discounts", map[string]any{"kind": "sibling", "name": "S", "tiers": tiers,
+			"applies_to": map[string]any{"categories": []string{"registration"}}}, bearer(l.Manager)...)
+		code := map[string]any{"kind": "promotion", "name": "C", "code": "CODE" + strconv.Itoa(round)}
+		if rnd.IntN(2) == 0 {
+			code["percent_off"] = 1 + rnd.IntN(100)
+		} else {
+			code["amount_off_cents"] = 1 + rnd.IntN(20000)
+		}
+		e.must(201, "POST", l.Base+"/admin/discounts", code, bearer(l.Manager)...)
+		names := []string{"A", "B", "C", "D"}[:1+rnd.IntN(4)]
+		_, token, ps := e.household(l.league, names...)
+		var items []any
+		for _, p := range ps {
+			for _, pr := range products {
+				if rnd.IntN(2) == 0 || len(items) == 0 {
+					items = append(items, cartItem(pr, p, kitData()))
+				}
+			}
+		}
+		body := map[string]any{"registration_token": token, "promotion_code": "code" + strconv.Itoa(round), "items": items}
+		pr := e.do("POST", l.Base+"/checkouts/preview", body)
+		if pr.Status == 422 && fmt.Sprint(pr.Fields()) == "[/promotion_code]" {
+			delete(body, "promotion_code") // the code applied to none of the items
+			pr = e.do("POST", l.Base+"/checkouts/preview", body)
+		}
+		if pr.Status != 200 {
+			t.Fatalf("round %d: preview %d %s", round, pr.Status, pr.Body)
+		}
+		preview := checkoutOf(pr)
+		placed := checkoutOf(e.must(201, "POST", l.Base+"/checkouts", body))
+		pi, ci := itemsOf(preview), itemsOf(placed)
+		var sum float64
+		for i := range pi {
+			for _, k := range []string{"price_cents", "discount_cents", "amount_cents", "product_id", "player_id"} {
+				if pi[i][k] != ci[i][k] {
+					t.Errorf("round %d item %d: preview %s %v, checkout %v", round, i, k, pi[i][k], ci[i][k])
+				}
+			}
+			if ci[i]["amount_cents"].(float64) < 0 {
+				t.Errorf("round %d item %d is below 0", round, i)
+			}
+			sum += ci[i]["discount_cents"].(float64)
+		}
+		for _, k := range []string{"subtotal_cents", "discount_cents", "amount_cents"} {
+			if preview[k] != placed[k] {
+				t.Errorf("round %d: preview %s %v, checkout %v", round, k, preview[k], placed[k])
+			}
+		}
+		if sum != placed["discount_cents"] || placed["subtotal_cents"].(float64)-sum != placed["amount_cents"] {
+			t.Errorf("round %d: lines' discounts %v, checkout's %v", round, sum, placed["discount_cents"])
+		}
+	}
 }
