@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -52,6 +53,31 @@ func TestFreeHouseholdCheckout(t *testing.T) {
 		for _, it := range items {
 			if it["status"] != "paid" || it["checkout_id"] != c["id"] || it["price_cents"] != float64(0) {
 				t.Errorf("item %v", it)
+			}
+		}
+	})
+	t.Run("its checkout.completed event carries the checkout as the API shows it", func(t *testing.T) {
+		var raw []byte
+		asSuperuser(t).scan(`SELECT data FROM events WHERE object_id = $1 AND type = 'checkout.completed'`,
+			[]any{c["id"]}, &raw)
+		var got map[string]any
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"id", "status", "customer_id", "subtotal_cents", "discount_cents", "amount_cents", "currency"} {
+			if got[k] != c[k] {
+				t.Errorf("event %s %v, API %v", k, got[k], c[k])
+			}
+		}
+		gi, ci := got["items"].([]any), itemsOf(c)
+		if len(gi) != len(ci) {
+			t.Fatalf("event has %d items, API %d", len(gi), len(ci))
+		}
+		for i := range ci {
+			for _, k := range []string{"id", "status", "player_id", "checkout_id", "price_cents", "custom_data"} {
+				if fmt.Sprint(gi[i].(map[string]any)[k]) != fmt.Sprint(ci[i][k]) {
+					t.Errorf("item %d %s: event %v, API %v", i, k, gi[i].(map[string]any)[k], ci[i][k])
+				}
 			}
 		}
 	})

@@ -79,11 +79,16 @@ func (s *Service) placeFast(ctx context.Context, req Request, c checked, status 
 	}
 	orderID, checkoutID := ids.New(), ids.New()
 	evIDs, types := orders.EventParams(status)
+	checkoutStatus := orders.CheckoutOpen
+	if status == orders.StatusPaid {
+		checkoutStatus = orders.CheckoutComplete
+	}
+	checkoutEvIDs, checkoutTypes := orders.CheckoutEventParams(checkoutStatus)
 	b := &pgx.Batch{}
 	b.Queue(db.TenantSetup, req.TenantID.String())
 	b.Queue(oneTripInsert, req.TenantID, orderID, c.product.ID, c.product.Type, c.product.Category,
 		secrets.Hash(req.Input.RegistrationToken), player, status, c.product.PriceCents, c.product.Currency, data,
-		c.product.SchemaVersion, evidence, ids.New(), detail, acctRef, evIDs, types, checkoutID)
+		c.product.SchemaVersion, evidence, ids.New(), detail, acctRef, evIDs, types, checkoutID, checkoutEvIDs, checkoutTypes)
 	for _, cl := range orders.SortedClaims(claims) {
 		b.Queue(orders.OneTripClaim, orders.ClaimArgs(req.TenantID, orderID, cl)...)
 	}
@@ -93,12 +98,6 @@ func (s *Service) placeFast(ctx context.Context, req Request, c checked, status 
 		b.Queue(`UPDATE idempotency_keys SET order_id = $3 WHERE tenant_id = $1 AND key = $2
 			AND EXISTS (SELECT 1 FROM orders WHERE tenant_id = $1 AND id = $3)`, req.TenantID, req.IdempotencyKey, orderID)
 	}
-	checkoutStatus := orders.CheckoutOpen
-	if status == orders.StatusPaid {
-		checkoutStatus = orders.CheckoutComplete
-	}
-	q, args := orders.CheckoutCreated(req.TenantID, checkoutID, checkoutStatus)
-	b.Queue(q, args...)
 	br := s.db.Pool.SendBatch(ctx, b)
 	_, err = br.Exec()
 	if err == nil {

@@ -103,6 +103,36 @@ func InsertCheckout(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, c *Check
 // and completed for one that is complete at once. It writes nothing for a
 // checkout that is not there (a batch whose insert wrote nothing).
 func CheckoutCreated(tenantID, checkoutID uuid.UUID, status CheckoutStatus) (string, []any) {
+	evIDs, types := CheckoutEventParams(status)
+	return checkoutEventsSQL, []any{tenantID, checkoutID, nil, evIDs, types}
+}
+
+// checkoutEventsSQL writes events ($4 ids, $5 types) of checkout $2 as it
+// is now, changed from status $3 (NULL for a new one).
+var checkoutEventsSQL = `WITH ` + outbox.WriteCTE("ev", `SELECT $1::uuid, e.id, e.type, c.id, $3::text, `+checkoutJSON+`
+	FROM checkouts c, unnest($4::uuid[], $5::text[]) AS e (id, type) WHERE c.tenant_id = $1 AND c.id = $2`) + `
+	SELECT count(*) FROM ev`
+
+// checkoutJSON renders the checkout under the alias c, with its items, as
+// the API shows it (Checkout's JSON); TestOutboxEvents holds the two
+// together.
+var checkoutJSON = checkoutJSONWith(`coalesce((SELECT jsonb_agg(` + orderJSON + ` ORDER BY o.line)
+		FROM orders o WHERE o.tenant_id = $1 AND o.checkout_id = c.id), '[]'::jsonb)`)
+
+// checkoutJSONWith renders the checkout under the alias c with items, the
+// SQL of its items' array.
+func checkoutJSONWith(items string) string {
+	return `jsonb_build_object(
+	'id', c.id, 'status', c.status, 'customer_id', c.customer_id, 'items', ` + items + `,
+	'subtotal_cents', c.subtotal_cents, 'discount_cents', c.discount_cents, 'amount_cents', c.amount_cents,
+	'currency', c.currency, 'discounts', c.discounts, 'checkout_url', c.checkout_url,
+	'expires_at', to_char(c.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+	'created_at', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))`
+}
+
+// CheckoutEventParams are the ids and types of a new checkout's events in
+// status: created, and completed for one that is complete at once.
+func CheckoutEventParams(status CheckoutStatus) ([]uuid.UUID, []string) {
 	types := []string{EventCheckoutCreated}
 	if status == CheckoutComplete {
 		types = append(types, EventCheckoutCompleted)
@@ -111,26 +141,8 @@ func CheckoutCreated(tenantID, checkoutID uuid.UUID, status CheckoutStatus) (str
 	for i := range evIDs {
 		evIDs[i] = ids.New()
 	}
-	return checkoutEventsSQL, []any{tenantID, checkoutID, nil, evIDs, types}
+	return evIDs, types
 }
-
-// checkoutEventsSQL writes events ($4 ids, $5 types) of checkout $2 as it
-// is now, changed from status $3 (NULL for a new one).
-var checkoutEventsSQL = `WITH ` + outbox.WriteCTE(`SELECT $1::uuid, e.id, e.type, c.id, $3::text, `+checkoutJSON+`
-	FROM checkouts c, unnest($4::uuid[], $5::text[]) AS e (id, type) WHERE c.tenant_id = $1 AND c.id = $2`) + `
-	SELECT count(*) FROM ev`
-
-// checkoutJSON renders the checkout under the alias c, with its items, as
-// the API shows it (Checkout's JSON); TestCheckoutEvents holds the two
-// together.
-const checkoutJSON = `jsonb_build_object(
-	'id', c.id, 'status', c.status, 'customer_id', c.customer_id,
-	'items', coalesce((SELECT jsonb_agg(` + orderJSON + ` ORDER BY o.line)
-		FROM orders o WHERE o.tenant_id = $1 AND o.checkout_id = c.id), '[]'::jsonb),
-	'subtotal_cents', c.subtotal_cents, 'discount_cents', c.discount_cents, 'amount_cents', c.amount_cents,
-	'currency', c.currency, 'discounts', c.discounts, 'checkout_url', c.checkout_url,
-	'expires_at', to_char(c.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-	'created_at', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))`
 
 const checkoutCols = `c.id, c.status, c.customer_id, c.subtotal_cents, c.discount_cents, c.amount_cents, c.currency,
 	c.discounts, c.checkout_url, c.expires_at, c.created_at, c.stripe_checkout_session_id, c.stripe_payment_intent_id`

@@ -64,8 +64,8 @@ func eventParams(from *Status, to Status) ([]uuid.UUID, []string) {
 // eventParams' arrays, fromExpr the SQL of the previous status (NULL for a
 // new order).
 func eventsCTE(source, where, fromExpr, idsParam, typesParam string) string {
-	return outbox.WriteCTE(`SELECT $1::uuid, e.id, e.type, o.id, ` + fromExpr + `, ` + orderJSON + `
-		FROM ` + source + `, unnest(` + idsParam + `::uuid[], ` + typesParam + `::text[]) AS e (id, type) ` + where)
+	return outbox.WriteCTE("ev", `SELECT $1::uuid, e.id, e.type, o.id, `+fromExpr+`, `+orderJSON+`
+		FROM `+source+`, unnest(`+idsParam+`::uuid[], `+typesParam+`::text[]) AS e (id, type) `+where)
 }
 
 // orderJSON renders the order under the alias o as the API shows it (Order's

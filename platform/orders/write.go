@@ -13,6 +13,7 @@ import (
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/ids"
+	"github.com/leaguepay/checkout/platform/outbox"
 	"github.com/leaguepay/checkout/producttypes"
 )
 
@@ -113,8 +114,8 @@ var lineParams = line{checkout: "$20::uuid", discount: "$21::bigint", index: "$2
 // and its Stripe customer on the account ref $16 (customerOnAccount renders
 // that lookup) — or no row, when anything is not as expected. Its events
 // are at $17 and $18 (EventParams). The order is the one item of the
-// checkout $19, which the statement inserts with it (its events follow in
-// CheckoutEvents).
+// checkout $19, which the statement inserts with it, and the checkout's
+// events are at $20 and $21 (CheckoutEventParams).
 func OneTripInsert(customerOnAccount func(tenant, customer, accountRef string) string) string {
 	return `WITH hh AS (
 		SELECT c.id FROM customers c WHERE c.tenant_id = $1 AND c.token_hash = $6),
@@ -125,9 +126,13 @@ func OneTripInsert(customerOnAccount func(tenant, customer, accountRef string) s
 	` + productAsChecked("0") + `,
 	` + insertCTE("hh.id", "pl.id", "product, hh, pl", "$17", "$18", line{checkout: "$19::uuid", discount: "0", index: "0"}) + `,
 	co AS (
-		INSERT INTO checkouts (tenant_id, id, customer_id, status, subtotal_cents, amount_cents, currency)
+		INSERT INTO checkouts AS c (tenant_id, id, customer_id, status, subtotal_cents, amount_cents, currency)
 		SELECT $1, o.checkout_id, o.customer_id, CASE WHEN o.status = 'paid' THEN 'complete' ELSE 'open' END,
-			o.amount_cents, o.amount_cents, o.currency FROM o)
+			o.amount_cents, o.amount_cents, o.currency FROM o
+		RETURNING c.*),
+	` + outbox.WriteCTE("cev", `SELECT $1::uuid, e.id, e.type, c.id, NULL::text, `+
+		checkoutJSONWith(`(SELECT jsonb_build_array(`+orderJSON+`) FROM o)`)+`
+		FROM co AS c, unnest($20::uuid[], $21::text[]) AS e (id, type)`) + `
 	SELECT o.*, (SELECT name FROM product), (SELECT name FROM pl), c.name, c.email,
 		coalesce(` + customerOnAccount("$1", "o.customer_id", "$16::text") + `, '')
 	FROM o JOIN customers c ON c.tenant_id = $1 AND c.id = o.customer_id`

@@ -46,12 +46,12 @@ type Event struct {
 	CreatedAt  time.Time       `json:"created_at"`
 }
 
-// WriteCTE returns the common table expression, named ev, that writes
+// WriteCTE returns the common table expression, named name, that writes
 // events inside the statement of the change. rows is a SELECT of
 // (tenant_id, id, type, object_id, from_status, data), one row per event,
-// all of one tenant. The statement's own CTEs must use other names.
-func WriteCTE(rows string) string {
-	return `ev AS (
+// all of one tenant.
+func WriteCTE(name, rows string) string {
+	return name + ` AS (
 		INSERT INTO events (tenant_id, id, type, object_id, from_status, data) ` + rows + `
 		RETURNING tenant_id, id)`
 }
