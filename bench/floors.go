@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -98,11 +99,14 @@ func serveStaticChild(addr, file string) error {
 // sqlFloor is the least SQL a $0 checkout needs, written from first
 // principles and run on a pool of the server's size as the application
 // role: one transaction that sets the tenant, finds the household (and its
-// one player) by the token's hash, reads the product, and inserts the
-// paid order and its event row. It is sent as two pipelined round trips
-// (begin, tenant, household, product; then check in Go; order, event,
-// commit): no checkout can need fewer, since what it writes depends on
-// what it read.
+// one player) by the token's hash, reads the product, and inserts what the
+// contract says a checkout is — the checkout, its paid order, the order's
+// audit row and the outbox's events of the change (order.created,
+// order.paid, checkout.completed, their data rendered in Go). It is sent as
+// two pipelined round trips (begin, tenant, household, product; then check
+// in Go; checkout, order, audit, events, commit): no checkout can need
+// fewer, since what it writes depends on what it read. Dispatching the
+// events is background work the floor does not do.
 type sqlFloor struct {
 	pool    *pgxpool.Pool
 	tenant  uuid.UUID
@@ -116,9 +120,14 @@ const (
 		WHERE c.tenant_id = $1 AND c.token_hash = $2 GROUP BY c.id`
 	floorProduct = `SELECT type, category, price_cents, currency, schema_version, active FROM products
 		WHERE tenant_id = $1 AND id = $2`
+	floorCheckout = `INSERT INTO checkouts (tenant_id, id, customer_id, status, subtotal_cents, amount_cents, currency)
+		VALUES ($1, $2, $3, 'complete', $4, $4, $5)`
 	floorOrder = `INSERT INTO orders (tenant_id, id, product_id, product_type, category, customer_id, player_id,
-		status, amount_cents, currency, custom_data, schema_version, paid_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'paid', $8, $9, '{}', $10, now())`
+		status, amount_cents, currency, custom_data, schema_version, paid_at, checkout_id, line)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'paid', $8, $9, '{}', $10, now(), $11, 0)`
+	floorEvents = `INSERT INTO events (tenant_id, id, type, object_id, data)
+		SELECT $1, e.id, e.type, e.object, e.data FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::jsonb[])
+		AS e (id, type, object, data)`
 	floorEvent = `INSERT INTO order_events (tenant_id, id, order_id, actor, to_status, detail)
 		VALUES ($1, $2, $3, 'buyer', 'paid', 'free product: paid at checkout')`
 )
@@ -183,10 +192,28 @@ func (f *sqlFloor) checkout(ctx context.Context, i int64) (err error) {
 	if players != 1 || price != 0 || !active {
 		return errors.New("not a one-player household buying an active $0 product")
 	}
-	order := ids.New()
+	order, checkout := ids.New(), ids.New()
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	data, err := json.Marshal(map[string]any{"id": order, "product_id": f.product, "product_type": typ, "category": category,
+		"customer_id": customer, "player_id": player, "status": "paid", "checkout_id": checkout, "price_cents": price,
+		"discount_cents": 0, "amount_cents": price, "amount_refunded_cents": 0, "currency": currency, "custom_data": map[string]any{},
+		"schema_version": version, "created_at": now, "updated_at": now, "paid_at": now})
+	if err != nil {
+		return err
+	}
+	checkoutData, err := json.Marshal(map[string]any{"id": checkout, "status": "complete", "customer_id": customer,
+		"items": []json.RawMessage{data}, "subtotal_cents": price, "discount_cents": 0, "amount_cents": price,
+		"currency": currency, "discounts": []any{}, "created_at": now})
+	if err != nil {
+		return err
+	}
 	b = &pgx.Batch{}
-	b.Queue(floorOrder, f.tenant, order, f.product, typ, category, customer, player, price, currency, version)
+	b.Queue(floorCheckout, f.tenant, checkout, customer, price, currency)
+	b.Queue(floorOrder, f.tenant, order, f.product, typ, category, customer, player, price, currency, version, checkout)
 	b.Queue(floorEvent, f.tenant, ids.New(), order)
+	b.Queue(floorEvents, f.tenant, []uuid.UUID{ids.New(), ids.New(), ids.New()},
+		[]string{"order.created", "order.paid", "checkout.completed"}, []uuid.UUID{order, order, checkout},
+		[]string{string(data), string(data), string(checkoutData)})
 	b.Queue("COMMIT")
 	if err = conn.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("write: %w", err)

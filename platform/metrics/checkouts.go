@@ -54,13 +54,17 @@ func (o checkoutObserver) Observe(events []outbox.Event) {
 			continue
 		}
 		slug := o.m.tenant(ev.TenantID)
-		if ev.Type == orders.EventCheckoutCreated {
+		if ev.Type == orders.EventCheckoutCreated || ev.FromStatus == nil {
+			// A new checkout: open (created), or complete at once (its one
+			// event is completed, from no status).
 			f.created.WithLabelValues(slug).Inc()
 			for _, d := range c.Discounts {
 				if d.Kind == "promotion" {
 					f.redemptions.WithLabelValues(slug).Inc()
 				}
 			}
+		}
+		if ev.Type == orders.EventCheckoutCreated {
 			continue
 		}
 		f.completed.WithLabelValues(slug).Inc()

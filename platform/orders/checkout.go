@@ -99,8 +99,8 @@ func InsertCheckout(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, c *Check
 }
 
 // CheckoutCreated is the statement (for a batch or a transaction) that
-// writes a new checkout's events once its orders are written: created,
-// and completed for one that is complete at once. It writes nothing for a
+// writes a new checkout's event once its orders are written
+// (CheckoutEventParams). It writes nothing for a
 // checkout that is not there (a batch whose insert wrote nothing).
 func CheckoutCreated(tenantID, checkoutID uuid.UUID, status CheckoutStatus) (string, []any) {
 	evIDs, types := CheckoutEventParams(status)
@@ -131,17 +131,14 @@ func checkoutJSONWith(items string) string {
 }
 
 // CheckoutEventParams are the ids and types of a new checkout's events in
-// status: created, and completed for one that is complete at once.
+// status: one change, one event — created for an open checkout, completed
+// (from no status) for one that is complete at once.
 func CheckoutEventParams(status CheckoutStatus) ([]uuid.UUID, []string) {
 	types := []string{EventCheckoutCreated}
 	if status == CheckoutComplete {
-		types = append(types, EventCheckoutCompleted)
+		types = []string{EventCheckoutCompleted}
 	}
-	evIDs := make([]uuid.UUID, len(types))
-	for i := range evIDs {
-		evIDs[i] = ids.New()
-	}
-	return evIDs, types
+	return []uuid.UUID{ids.New()}, types
 }
 
 const checkoutCols = `c.id, c.status, c.customer_id, c.subtotal_cents, c.discount_cents, c.amount_cents, c.currency,

@@ -62,10 +62,12 @@ func eventParams(from *Status, to Status) ([]uuid.UUID, []string) {
 // (a CTE or a table, under the alias o, with where to pick the order) holds
 // for tenant $1: idsParam and typesParam are the placeholders of
 // eventParams' arrays, fromExpr the SQL of the previous status (NULL for a
-// new order).
+// new order). The order's JSON is rendered once, in the CTE oj (id, j),
+// which the statement's later CTEs may use too.
 func eventsCTE(source, where, fromExpr, idsParam, typesParam string) string {
-	return outbox.WriteCTE("ev", `SELECT $1::uuid, e.id, e.type, o.id, `+fromExpr+`, `+orderJSON+`
-		FROM `+source+`, unnest(`+idsParam+`::uuid[], `+typesParam+`::text[]) AS e (id, type) `+where)
+	return `oj AS MATERIALIZED (SELECT o.id, ` + orderJSON + ` AS j FROM ` + source + ` ` + where + `),
+	` + outbox.WriteCTE("ev", `SELECT $1::uuid, e.id, e.type, oj.id, `+fromExpr+`, oj.j
+		FROM oj, unnest(`+idsParam+`::uuid[], `+typesParam+`::text[]) AS e (id, type)`)
 }
 
 // orderJSON renders the order under the alias o as the API shows it (Order's

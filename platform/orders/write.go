@@ -131,7 +131,7 @@ func OneTripInsert(customerOnAccount func(tenant, customer, accountRef string) s
 			o.amount_cents, o.amount_cents, o.currency FROM o
 		RETURNING c.*),
 	` + outbox.WriteCTE("cev", `SELECT $1::uuid, e.id, e.type, c.id, NULL::text, `+
-		checkoutJSONWith(`(SELECT jsonb_build_array(`+orderJSON+`) FROM o)`)+`
+		checkoutJSONWith(`(SELECT jsonb_build_array(oj.j) FROM oj)`)+`
 		FROM co AS c, unnest($20::uuid[], $21::text[]) AS e (id, type)`) + `
 	SELECT o.*, (SELECT name FROM product), (SELECT name FROM pl), c.name, c.email,
 		coalesce(` + customerOnAccount("$1", "o.customer_id", "$16::text") + `, '')
