@@ -154,3 +154,38 @@ func TestHouseholdCheckoutRaces(t *testing.T) {
 		}
 	})
 }
+
+func TestHouseholdLimitUnderConcurrency(t *testing.T) {
+	e := newEnv(t)
+	l := e.newLeague()
+	var products []string
+	for i := range 10 {
+		products = append(products, e.product(l, map[string]any{"type": "jersey", "name": fmt.Sprintf("Camp %d", i),
+			"price_cents": 3000, "config": kitConfig})["id"].(string))
+	}
+	e.must(201, "POST", l.Base+"/admin/discounts", map[string]any{"kind": "promotion", "name": "Once per family",
+		"code": "ONCEFAM", "percent_off": 100, "per_household_limit": 1}, bearer(l.Manager)...)
+	_, token, ps := e.household(l, "Ann")
+	var mu sync.Mutex
+	var fields []string
+	statuses := parallel(len(products), func(i int) int {
+		r := e.do("POST", l.Base+"/checkouts", map[string]any{"registration_token": token, "promotion_code": "ONCEFAM",
+			"items": []any{cartItem(products[i], ps[0], kitData())}})
+		if r.Status == 422 {
+			mu.Lock()
+			fields = append(fields, r.Fields()...)
+			mu.Unlock()
+		}
+		return r.Status
+	})
+	t.Run("10 concurrent checkouts of one household on a code it may use once: exactly one uses it", func(t *testing.T) {
+		if statuses[201] != 1 || statuses[422] != 9 {
+			t.Errorf("statuses %v", statuses)
+		}
+		for _, f := range fields {
+			if f != "/promotion_code" {
+				t.Errorf("a refusal names %s", f)
+			}
+		}
+	})
+}
