@@ -167,3 +167,65 @@ func TestRetentionPurgesExpiredRetryRecords(t *testing.T) {
 		t.Errorf("after the pass: keys %v, events %v; want only the fresh ones", keys, events)
 	}
 }
+
+// TestReconcileHouseholdCheckouts: the reconciler settles a household
+// checkout whole — a session found paid for the checkout's amount pays
+// every order of it, an expired one ends every order — however many of
+// its orders are due.
+func TestReconcileHouseholdCheckouts(t *testing.T) {
+	e := newPayingEnv(t)
+	states := &sessionStates{Provider: payments.NewStripe(e.stripeURL), states: map[string]func(payments.Session) (payments.Session, error){}}
+	svc := e.withProvider(states)
+	product := e.product("jersey", "Cart jersey", 3000, string(jerseyConfig("cart-reconcile")))
+	cart := func(n int) orders.Checkout {
+		t.Helper()
+		h, token := e.household(fmt.Sprintf("cart-%d-%s@example.com", n, uuid.NewString()[:6]), "Ann Doe", "Ben Doe")
+		res, err := e.placing.Cart(e.ctx, checkout.CartRequest{TenantID: e.tenant.ID, OriginAllowed: e.tenant.OriginAllowed,
+			Input: checkout.CartInput{RegistrationToken: token, Items: []checkout.CartItem{
+				{ProductID: product.ID.String(), PlayerID: ptr(h.Players[0].ID.String()), CustomData: []byte(jerseyData(n))},
+				{ProductID: product.ID.String(), PlayerID: ptr(h.Players[1].ID.String()), CustomData: []byte(jerseyData(n + 1))}}}})
+		if err != nil || res.Checkout.Status != orders.CheckoutOpen || res.Checkout.SessionID == nil {
+			t.Fatalf("cart: %+v, %v", res, err)
+		}
+		return res.Checkout
+	}
+	for i, tc := range []struct {
+		name   string
+		state  func(c orders.Checkout) func(payments.Session) (payments.Session, error)
+		status orders.Status
+		whole  orders.CheckoutStatus
+	}{
+		{"a session found paid for the checkout's amount pays both orders", func(c orders.Checkout) func(payments.Session) (payments.Session, error) {
+			return func(s payments.Session) (payments.Session, error) {
+				s.Status, s.PaymentStatus, s.AmountTotal, s.Currency = "complete", "paid", c.AmountCents, c.Currency
+				s.PaymentIntentID = "pi_cart_reconciled"
+				return s, nil
+			}
+		}, orders.StatusPaid, orders.CheckoutComplete},
+		{"an expired session ends both orders", func(orders.Checkout) func(payments.Session) (payments.Session, error) {
+			return func(s payments.Session) (payments.Session, error) {
+				s.Status = "expired"
+				return s, nil
+			}
+		}, orders.StatusExpired, orders.CheckoutExpired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cart(60 + 2*i) // jersey numbers 60 and 61, then 62 and 63
+			states.mu.Lock()
+			states.states[*c.SessionID] = tc.state(c)
+			states.mu.Unlock()
+			e.sql(`UPDATE orders SET checkout_expires_at = now() - interval '1 hour' WHERE checkout_id = $1`, c.ID)
+			if _, err := svc.Settlement.Reconcile(e.ctx); err != nil {
+				t.Fatalf("Reconcile: %v", err)
+			}
+			got, err := svc.Orders.GetCheckout(e.ctx, e.tenant.ID, c.ID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.whole || got.Items[0].Status != tc.status || got.Items[1].Status != tc.status {
+				t.Errorf("checkout %s, orders %s and %s; want %s, %s", got.Status, got.Items[0].Status, got.Items[1].Status,
+					tc.whole, tc.status)
+			}
+		})
+	}
+}
