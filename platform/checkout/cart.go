@@ -136,11 +136,8 @@ func (s *Service) Preview(ctx context.Context, req CartRequest) (Preview, error)
 	req.IdempotencyKey = ""
 	var p Preview
 	err := s.retryChanged(ctx, req, func(items []checked) error {
-		acct, err := s.cartAccount(ctx, req.TenantID, items)
-		if err != nil {
-			return err
-		}
-		err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
+		acct := s.cartAccount(ctx, req.TenantID, items)
+		err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) error {
 			c, err := s.placeCart(ctx, tx, req, items, acct)
 			if err != nil {
 				return err
@@ -206,12 +203,9 @@ func (s *Service) retryChanged(ctx context.Context, req CartRequest, place func(
 func (s *Service) cart(ctx context.Context, req CartRequest) (CartResult, error) {
 	var res CartResult
 	err := s.retryChanged(ctx, req, func(items []checked) error {
-		acct, err := s.cartAccount(ctx, req.TenantID, items)
-		if err != nil {
-			return err
-		}
+		acct := s.cartAccount(ctx, req.TenantID, items)
 		var c placedCart
-		err = s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) (err error) {
+		err := s.db.InTenant(ctx, req.TenantID, func(tx pgx.Tx) (err error) {
 			if c, err = s.placeCart(ctx, tx, req, items, acct); err != nil {
 				return err
 			}
@@ -237,14 +231,14 @@ func (s *Service) cart(ctx context.Context, req CartRequest) (CartResult, error)
 // transaction when the items cost anything (discounts might still bring
 // the total to 0: then an account that cannot be resolved does not
 // matter, and placeCart checks that).
-func (s *Service) cartAccount(ctx context.Context, tenantID uuid.UUID, items []checked) (acctResult, error) {
+func (s *Service) cartAccount(ctx context.Context, tenantID uuid.UUID, items []checked) acctResult {
 	for _, it := range items {
 		if it.product.PriceCents > 0 {
 			acct, err := s.account(ctx, tenantID)
-			return acctResult{acct: acct, err: err}, nil
+			return acctResult{acct: acct, err: err}
 		}
 	}
-	return acctResult{}, nil
+	return acctResult{}
 }
 
 // acctResult is the tenant's account, or why it could not be resolved.
@@ -336,7 +330,7 @@ type placedCart struct {
 	lines          []payments.SessionLine
 }
 
-// line is one item on its way into the transaction.
+// cartLine is one item on its way into the transaction.
 type cartLine struct {
 	checked
 	playerID uuid.UUID

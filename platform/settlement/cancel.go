@@ -140,9 +140,9 @@ func refundHint(o orders.Order) string {
 
 // sessionClosed decides a cancel whose session Stripe would not expire
 // (expireErr). A session that had already expired lets the cancel go on; a
-// session paid for the order's amount makes the order paid
-// and returns an empty note (the caller commits that and refuses the
-// cancel); an async payment still processing is a Conflict; a session paid
+// session paid for its checkout's amount makes the checkout's orders paid
+// (MarkPaid) and returns an empty note (the caller commits that and refuses
+// the cancel); an async payment still processing is a Conflict; a session paid
 // with another amount (never marked paid) lets staff cancel, with a note to
 // refund that payment in Stripe. Anything else is the provider's failure.
 func (s *Service) sessionClosed(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, o *orders.Order, acct payments.Account,
