@@ -118,7 +118,8 @@ func (b *bench) renderParameters(p func(string, ...any)) {
 	p("- **Floors**, measured in the same run: a static Fiber handler returning the product list's exact bytes, in the "+
 		"benchmark's process and in a child process (the faster is the floor); the minimal SQL of a $0 checkout on a pgxpool of %d connections as the application role, one transaction "+
 		"in two pipelined round trips (`BEGIN`, `set_config('app.tenant_id', …, true)`, household and player by token hash, "+
-		"product; then order, order event, `COMMIT`); `POST /v1/checkout/sessions` straight to stripe-mock.", b.floorPool)
+		"product; then the checkout, the order, its audit row and the outbox's three events of the change, `COMMIT`); "+
+		"`POST /v1/checkout/sessions` straight to stripe-mock.", b.floorPool)
 	p("")
 }
 
