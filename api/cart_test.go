@@ -174,3 +174,40 @@ func TestFreeHouseholdCheckout(t *testing.T) {
 		}
 	})
 }
+
+func TestMemberNamesAreCaseSensitive(t *testing.T) {
+	e := newEnv(t)
+	l := e.newLeague()
+	optOut := e.product(l, map[string]any{"type": "jersey", "name": "No jersey", "price_cents": 0, "config": optOutConfig})["id"].(string)
+	_, token, ps := e.household(l, "Sam")
+	cases := []struct {
+		name, path string
+		body       map[string]any
+		field      string
+	}{
+		{"a checkout's Registration_Token", "/checkout", map[string]any{"Registration_Token": token, "product_id": optOut},
+			"/Registration_Token"},
+		{"an item's Product_ID", "/checkouts", map[string]any{"registration_token": token,
+			"items": []any{map[string]any{"Product_ID": optOut, "player_id": ps[0]}}}, "/items/0/Product_ID"},
+		{"a tier's Percent_Off (a field of an embedded struct)", "/admin/discounts", map[string]any{"kind": "sibling",
+			"name": "S", "tiers": []any{map[string]any{"nth": 2, "Percent_Off": 10}}}, "/tiers/0/Percent_Off"},
+	}
+	for _, c := range cases {
+		t.Run(c.name+" is an unknown field, a 400 naming it", func(t *testing.T) {
+			r := e.do("POST", l.Base+c.path, c.body, bearer(l.Manager)...)
+			if r.Status != 400 || fmt.Sprint(r.Fields()) != "["+c.field+"]" {
+				t.Errorf("%d %s", r.Status, r.Body)
+			}
+		})
+	}
+	t.Run("free-form members keep any names: custom_data, and a tier's own fields", func(t *testing.T) {
+		e.must(201, "POST", l.Base+"/admin/discounts", map[string]any{"kind": "sibling", "name": "S",
+			"tiers": []any{map[string]any{"nth": 2, "percent_off": 10}}}, bearer(l.Manager)...)
+		jersey := e.product(l, map[string]any{"type": "contract", "name": "Contract", "price_cents": 0, "config": contractConfig})["id"].(string)
+		r := e.do("POST", l.Base+"/checkouts", map[string]any{"registration_token": token, "items": []any{
+			map[string]any{"product_id": jersey, "player_id": ps[0], "custom_data": map[string]any{"Accept_Terms": true}}}})
+		if r.Status == 400 {
+			t.Errorf("custom_data's names were judged: %s", r.Body)
+		}
+	})
+}

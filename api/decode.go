@@ -54,6 +54,10 @@ func decodeLimited(c *fiber.Ctx, v any, lim jsonlimit.Limits) error {
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err, body, v)
 	}
+	if field, ok := caseVariant(reflect.TypeOf(v), body); ok {
+		return &apperr.BadRequest{Detail: "the body has a field this endpoint does not take",
+			Fields: apperr.Field(field, "is not a field of this request (names are case-sensitive)")}
+	}
 	if field, ok := nulField(body); ok {
 		return &apperr.BadRequest{Detail: "text cannot hold the character U+0000 (NUL)",
 			Fields: apperr.Field(field, "must not contain U+0000")}

@@ -14,6 +14,7 @@ import (
 	"github.com/leaguepay/checkout/platform/catalog"
 	"github.com/leaguepay/checkout/platform/checkout"
 	"github.com/leaguepay/checkout/platform/customers"
+	"github.com/leaguepay/checkout/platform/discounts"
 	"github.com/leaguepay/checkout/platform/payments"
 	"github.com/leaguepay/checkout/platform/settlement"
 	"github.com/leaguepay/checkout/tenants"
@@ -46,6 +47,8 @@ var bodyTypes = []struct {
 	decode func(*fiber.Ctx) error
 }{
 	{"POST /checkout", decodeInto[checkout.Input]},
+	{"POST /checkouts", decodeInto[checkout.CartInput]},
+	{"POST /admin/discounts", decodeInto[discounts.Input]},
 	{"POST /admin/orders/{id}/refund", decodeInto[settlement.RefundInput]},
 	{"POST /admin/products", decodeInto[catalog.Input]},
 	{"PATCH /admin/products/{id}", decodeInto[catalog.Patch]},
