@@ -51,21 +51,20 @@ const (
 
 // Checkout is a household's checkout with its orders.
 type Checkout struct {
-	ID            uuid.UUID       `json:"id"`
-	Status        CheckoutStatus  `json:"status"`
-	CustomerID    uuid.UUID       `json:"customer_id"`
-	Items         []Order         `json:"items"`
-	SubtotalCents int64           `json:"subtotal_cents"`
-	DiscountCents int64           `json:"discount_cents"`
-	AmountCents   int64           `json:"amount_cents"`
-	Currency      string          `json:"currency"`
-	Discounts     []Applied       `json:"discounts"`
-	CheckoutURL   *string         `json:"checkout_url"`
-	ExpiresAt     *time.Time      `json:"expires_at"`
-	CreatedAt     time.Time       `json:"created_at"`
-	SessionID     *string         `json:"-"`
-	PaymentIntent *string         `json:"-"`
-	raw           json.RawMessage // discounts as stored
+	ID            uuid.UUID      `json:"id"`
+	Status        CheckoutStatus `json:"status"`
+	CustomerID    uuid.UUID      `json:"customer_id"`
+	Items         []Order        `json:"items"`
+	SubtotalCents int64          `json:"subtotal_cents"`
+	DiscountCents int64          `json:"discount_cents"`
+	AmountCents   int64          `json:"amount_cents"`
+	Currency      string         `json:"currency"`
+	Discounts     []Applied      `json:"discounts"`
+	CheckoutURL   *string        `json:"checkout_url"`
+	ExpiresAt     *time.Time     `json:"expires_at"`
+	CreatedAt     time.Time      `json:"created_at"`
+	SessionID     *string        `json:"-"`
+	PaymentIntent *string        `json:"-"`
 }
 
 // Applied is one discount's share of a checkout, as the API shows it.
@@ -146,8 +145,9 @@ const checkoutCols = `c.id, c.status, c.customer_id, c.subtotal_cents, c.discoun
 
 func scanCheckout(row pgx.Row) (Checkout, error) {
 	var c Checkout
+	var applied []byte // the discounts, as stored
 	err := row.Scan(&c.ID, &c.Status, &c.CustomerID, &c.SubtotalCents, &c.DiscountCents, &c.AmountCents, &c.Currency,
-		&c.raw, &c.CheckoutURL, &c.ExpiresAt, &c.CreatedAt, &c.SessionID, &c.PaymentIntent)
+		&applied, &c.CheckoutURL, &c.ExpiresAt, &c.CreatedAt, &c.SessionID, &c.PaymentIntent)
 	if err != nil {
 		return c, err
 	}
@@ -156,7 +156,7 @@ func scanCheckout(row pgx.Row) (Checkout, error) {
 		t := c.ExpiresAt.UTC()
 		c.ExpiresAt = &t
 	}
-	if err := json.Unmarshal(c.raw, &c.Discounts); err != nil {
+	if err := json.Unmarshal(applied, &c.Discounts); err != nil {
 		return c, fmt.Errorf("decode checkout discounts: %w", err)
 	}
 	if c.Discounts == nil {
@@ -216,13 +216,9 @@ func ReadCheckout(ctx context.Context, tx pgx.Tx, tenantID, id uuid.UUID, lock b
 	if err != nil {
 		return Checkout{}, fmt.Errorf("read checkout: %w", err)
 	}
-	rows, err := tx.Query(ctx, `SELECT `+orderCols+` FROM orders o WHERE o.tenant_id = $1 AND o.checkout_id = $2
-		ORDER BY o.line`, tenantID, id)
-	if err != nil {
-		return Checkout{}, fmt.Errorf("read checkout items: %w", err)
-	}
-	if c.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) }); err != nil {
-		return Checkout{}, fmt.Errorf("read checkout items: %w", err)
+	if c.Items, err = queryOrders(ctx, tx, "read checkout items", `SELECT `+orderCols+` FROM orders o
+		WHERE o.tenant_id = $1 AND o.checkout_id = $2 ORDER BY o.line`, tenantID, id); err != nil {
+		return Checkout{}, err
 	}
 	return c, nil
 }
@@ -304,30 +300,16 @@ func LockCheckout(ctx context.Context, tx pgx.Tx, tenantID, checkoutID uuid.UUID
 // PendingOrders reads and locks the checkout's pending orders, in line
 // order.
 func PendingOrders(ctx context.Context, tx pgx.Tx, tenantID, checkoutID uuid.UUID) ([]Order, error) {
-	rows, err := tx.Query(ctx, `SELECT `+orderCols+` FROM orders o WHERE o.tenant_id = $1 AND o.checkout_id = $2
-		AND o.status = 'pending' ORDER BY o.line FOR UPDATE`, tenantID, checkoutID)
-	if err != nil {
-		return nil, fmt.Errorf("lock checkout orders: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
-	if err != nil {
-		return nil, fmt.Errorf("lock checkout orders: %w", err)
-	}
-	return list, nil
+	return queryOrders(ctx, tx, "lock checkout orders", `SELECT `+orderCols+` FROM orders o
+		WHERE o.tenant_id = $1 AND o.checkout_id = $2 AND o.status = 'pending' ORDER BY o.line FOR UPDATE`,
+		tenantID, checkoutID)
 }
 
 // LockByPaymentIntent reads and locks the orders paid by paymentIntent: a
 // checkout's, in line order (or the one order of a session made before
 // checkouts existed).
 func LockByPaymentIntent(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, paymentIntent string) ([]Order, error) {
-	rows, err := tx.Query(ctx, `SELECT `+orderCols+` FROM orders o WHERE o.tenant_id = $1 AND o.stripe_payment_intent_id = $2
-		ORDER BY o.line NULLS FIRST, o.created_at, o.id FOR UPDATE`, tenantID, paymentIntent)
-	if err != nil {
-		return nil, fmt.Errorf("lock orders by payment intent: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
-	if err != nil {
-		return nil, fmt.Errorf("lock orders by payment intent: %w", err)
-	}
-	return list, nil
+	return queryOrders(ctx, tx, "lock orders by payment intent", `SELECT `+orderCols+` FROM orders o
+		WHERE o.tenant_id = $1 AND o.stripe_payment_intent_id = $2 ORDER BY o.line NULLS FIRST, o.created_at, o.id FOR UPDATE`,
+		tenantID, paymentIntent)
 }

@@ -151,13 +151,9 @@ func (s *Store) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page, e
 // ForHousehold returns every order of one household, newest first.
 func (s *Store) ForHousehold(ctx context.Context, tenantID, customerID uuid.UUID) ([]Order, error) {
 	var out []Order
-	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+orderCols+` FROM orders o
+	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		out, err = queryOrders(ctx, tx, "read", `SELECT `+orderCols+` FROM orders o
 			WHERE o.tenant_id = $1 AND o.customer_id = $2 ORDER BY o.created_at DESC, o.id DESC`, tenantID, customerID)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
 		return err
 	})
 	if err != nil {

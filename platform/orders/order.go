@@ -9,10 +9,13 @@
 package orders
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // Status is an order's state.
@@ -121,6 +124,20 @@ const orderCols = orderFields + `,
 		WHERE pl.tenant_id = o.tenant_id AND pl.id = o.player_id), '') AS player_name`
 
 type scanner interface{ Scan(dest ...any) error }
+
+// queryOrders runs q (a SELECT of orderCols over orders under the alias o)
+// and reads every row it answers; what names the read in errors.
+func queryOrders(ctx context.Context, tx pgx.Tx, what, q string, args ...any) ([]Order, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return list, nil
+}
 
 func scanOrder(row scanner, extra ...any) (Order, error) {
 	var o Order

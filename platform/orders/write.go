@@ -141,14 +141,6 @@ func OneTripInsert(customerOnAccount func(tenant, customer, accountRef string) s
 // EventParams are the ids and types of a new order's events in status.
 func EventParams(status Status) ([]uuid.UUID, []string) { return eventParams(nil, status) }
 
-// StoreSession is the statement (for a batch) that stores a priced
-// checkout's session on its order and answers the order (Cols).
-func StoreSession(tenantID, orderID uuid.UUID, url, sessionID string, expiresAt time.Time) (string, []any) {
-	return `UPDATE orders AS o SET checkout_url = $3, stripe_checkout_session_id = $4,
-		checkout_expires_at = $5, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ` + orderCols,
-		[]any{tenantID, orderID, url, sessionID, expiresAt}
-}
-
 // KeepSession records on a still pending order the session its checkout
 // left behind: expiresAt set (a session the provider would not expire, for
 // the reconciler to settle) or nil (an expired one, named for the record).
