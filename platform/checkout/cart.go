@@ -260,14 +260,7 @@ func (s *Service) precheckCart(ctx context.Context, req CartRequest) ([]checked,
 		add("/items", fmt.Sprintf("must have 1 to %d items", MaxItems))
 		return nil, &apperr.Invalid{Detail: "the checkout is invalid", Fields: fields}
 	}
-	for _, u := range []struct {
-		ptr string
-		url *string
-	}{{"/success_url", in.SuccessURL}, {"/cancel_url", in.CancelURL}} {
-		if u.url != nil && !req.OriginAllowed(*u.url) {
-			add(u.ptr, "must be a URL on one of the league's allowed redirect origins")
-		}
-	}
+	fields = append(fields, returnURLFields(req.OriginAllowed, in.SuccessURL, in.CancelURL)...)
 	if in.PromotionCode != nil && strings.TrimSpace(*in.PromotionCode) == "" {
 		add("/promotion_code", "must not be empty (leave it out for none)")
 	}
@@ -283,8 +276,7 @@ func (s *Service) precheckCart(ctx context.Context, req CartRequest) ([]checked,
 			add(at+"/product_id", "must be a product id (UUID)")
 			continue
 		}
-		c := checked{}
-		c.product, err = s.catalog.Sellable(ctx, req.TenantID, productID)
+		product, err := s.catalog.Sellable(ctx, req.TenantID, productID)
 		if errors.Is(err, apperr.ErrNotFound) {
 			add(at+"/product_id", "is not a product on sale in this league")
 			continue
@@ -292,20 +284,12 @@ func (s *Service) precheckCart(ctx context.Context, req CartRequest) ([]checked,
 		if err != nil {
 			return nil, err
 		}
-		typ, ok := s.catalog.Registry().Get(c.product.Type)
-		if !ok {
-			return nil, fmt.Errorf("product %s has unregistered type %q", c.product.ID, c.product.Type)
-		}
-		c.typ = typ
 		if currency == "" {
-			currency = c.product.Currency
-		} else if c.product.Currency != currency {
-			add(at+"/product_id", fmt.Sprintf("is priced in %s; the checkout's other items are in %s", c.product.Currency, currency))
+			currency = product.Currency
+		} else if product.Currency != currency {
+			add(at+"/product_id", fmt.Sprintf("is priced in %s; the checkout's other items are in %s", product.Currency, currency))
 		}
-		if c.cfg, err = s.catalog.TypeConfig(c.product); err != nil {
-			return nil, err
-		}
-		data, dataFields, err := s.validate(ctx, c.product, typ, c.cfg, it.CustomData)
+		c, dataFields, err := s.checkProduct(ctx, product, it.CustomData)
 		if err != nil {
 			return nil, err
 		}
@@ -313,7 +297,6 @@ func (s *Service) precheckCart(ctx context.Context, req CartRequest) ([]checked,
 			f.Field = at + f.Field
 			fields = append(fields, f)
 		}
-		c.data = data
 		items[i] = c
 	}
 	if len(fields) > 0 {
@@ -492,18 +475,8 @@ func (s *Service) cartLines(ctx context.Context, req CartRequest, household cust
 			fields = append(fields, f)
 		}
 		l.claims = claims
-		m, err := producttypes.EvidenceOf(ctx, it.typ, producttypes.EvidenceInput{Config: it.cfg, Data: it.data,
-			ClientIP: req.ClientIP, At: time.Now().UTC()})
-		if err != nil {
-			return nil, fmt.Errorf("stamp evidence: %w", err)
-		}
-		if m != nil {
-			if l.evidence, err = json.Marshal(m); err != nil {
-				return nil, fmt.Errorf("encode evidence: %w", err)
-			}
-		}
-		if l.data, err = json.Marshal(it.data); err != nil {
-			return nil, fmt.Errorf("encode custom data: %w", err)
+		if l.evidence, l.data, err = stamp(ctx, it, req.ClientIP); err != nil {
+			return nil, err
 		}
 		lines[i] = l
 	}

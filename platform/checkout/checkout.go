@@ -171,36 +171,76 @@ func (s *Service) precheck(ctx context.Context, req Request) (checked, error) {
 	if err != nil {
 		return checked{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: apperr.Field("/product_id", "must be a product id (UUID)")}
 	}
-	var c checked
-	if c.product, err = s.catalog.Sellable(ctx, req.TenantID, productID); err != nil {
+	product, err := s.catalog.Sellable(ctx, req.TenantID, productID)
+	if err != nil {
 		return checked{}, err
 	}
-	typ, ok := s.catalog.Registry().Get(c.product.Type)
-	if !ok {
-		return checked{}, fmt.Errorf("product %s has unregistered type %q", c.product.ID, c.product.Type)
-	}
-	c.typ = typ
-	var fields []apperr.FieldError
-	for _, u := range []struct {
-		ptr string
-		url *string
-	}{{"/success_url", in.SuccessURL}, {"/cancel_url", in.CancelURL}} {
-		if u.url != nil && !req.OriginAllowed(*u.url) {
-			fields = append(fields, apperr.FieldError{Field: u.ptr, Message: "must be a URL on one of the league's allowed redirect origins"})
-		}
-	}
-	if c.cfg, err = s.catalog.TypeConfig(c.product); err != nil {
-		return checked{}, err
-	}
-	data, dataFields, err := s.validate(ctx, c.product, typ, c.cfg, in.CustomData)
+	fields := returnURLFields(req.OriginAllowed, in.SuccessURL, in.CancelURL)
+	c, dataFields, err := s.checkProduct(ctx, product, in.CustomData)
 	if err != nil {
 		return checked{}, err
 	}
 	if fields = append(fields, dataFields...); len(fields) > 0 {
 		return checked{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: fields}
 	}
-	c.data = data
 	return c, ctx.Err()
+}
+
+// checkProduct checks a buyer's custom_data against a product on sale (from
+// the catalog's cache): the product's type and its decoded config, the data
+// normalized by the type and valid against the compiled buyer schema. The
+// field errors point under /custom_data.
+func (s *Service) checkProduct(ctx context.Context, product catalog.Product, raw json.RawMessage) (checked, []apperr.FieldError, error) {
+	c := checked{product: product}
+	typ, ok := s.catalog.Registry().Get(product.Type)
+	if !ok {
+		return checked{}, nil, fmt.Errorf("product %s has unregistered type %q", product.ID, product.Type)
+	}
+	c.typ = typ
+	var err error
+	if c.cfg, err = s.catalog.TypeConfig(product); err != nil {
+		return checked{}, nil, err
+	}
+	data, fields, err := s.validate(ctx, product, typ, c.cfg, raw)
+	if err != nil {
+		return checked{}, nil, err
+	}
+	c.data = data
+	return c, fields, nil
+}
+
+// returnURLFields are the errors of return URLs not on the league's
+// allowed redirect origins.
+func returnURLFields(allowed func(string) bool, success, cancel *string) []apperr.FieldError {
+	var fields []apperr.FieldError
+	for _, u := range []struct {
+		ptr string
+		url *string
+	}{{"/success_url", success}, {"/cancel_url", cancel}} {
+		if u.url != nil && !allowed(*u.url) {
+			fields = append(fields, apperr.FieldError{Field: u.ptr, Message: "must be a URL on one of the league's allowed redirect origins"})
+		}
+	}
+	return fields
+}
+
+// stamp is what an order of c stores beside its custom data: the type's
+// evidence (nil when it has none) and the data, encoded.
+func stamp(ctx context.Context, c checked, clientIP string) (evidence, data json.RawMessage, err error) {
+	m, err := producttypes.EvidenceOf(ctx, c.typ, producttypes.EvidenceInput{Config: c.cfg, Data: c.data,
+		ClientIP: clientIP, At: time.Now().UTC()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("stamp evidence: %w", err)
+	}
+	if m != nil {
+		if evidence, err = json.Marshal(m); err != nil {
+			return nil, nil, fmt.Errorf("encode evidence: %w", err)
+		}
+	}
+	if data, err = json.Marshal(c.data); err != nil {
+		return nil, nil, fmt.Errorf("encode custom data: %w", err)
+	}
+	return evidence, data, nil
 }
 
 // place writes a checked checkout inside tx: it finds the household by its
@@ -223,20 +263,9 @@ func (s *Service) place(ctx context.Context, tx pgx.Tx, req Request, c checked, 
 	if len(fields) > 0 {
 		return placed{}, &apperr.Invalid{Detail: "the checkout is invalid", Fields: apperr.FromTypes(fields)}
 	}
-	var evidence json.RawMessage
-	m, err := producttypes.EvidenceOf(ctx, c.typ, producttypes.EvidenceInput{Config: c.cfg, Data: c.data,
-		ClientIP: req.ClientIP, At: time.Now().UTC()})
+	evidence, data, err := stamp(ctx, c, req.ClientIP)
 	if err != nil {
-		return placed{}, fmt.Errorf("stamp evidence: %w", err)
-	}
-	if m != nil {
-		if evidence, err = json.Marshal(m); err != nil {
-			return placed{}, fmt.Errorf("encode evidence: %w", err)
-		}
-	}
-	data, err := json.Marshal(c.data)
-	if err != nil {
-		return placed{}, fmt.Errorf("encode custom data: %w", err)
+		return placed{}, err
 	}
 	co := orders.Checkout{ID: ids.New(), Status: orders.CheckoutOpen, CustomerID: household.ID,
 		SubtotalCents: c.product.PriceCents, AmountCents: c.product.PriceCents, Currency: c.product.Currency}

@@ -2,8 +2,6 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -62,18 +60,7 @@ func (s *Service) placeFast(ctx context.Context, req Request, c checked, status 
 	if err != nil || len(fields) > 0 || (player == nil && len(claims) > 0) {
 		return fastResult{}, false // the ordinary way runs the rules again, knowing the player
 	}
-	var evidence json.RawMessage
-	m, err := producttypes.EvidenceOf(ctx, c.typ, producttypes.EvidenceInput{Config: c.cfg, Data: c.data,
-		ClientIP: req.ClientIP, At: time.Now().UTC()})
-	if err != nil {
-		return fastResult{}, false
-	}
-	if m != nil {
-		if evidence, err = json.Marshal(m); err != nil {
-			return fastResult{}, false
-		}
-	}
-	data, err := json.Marshal(c.data)
+	evidence, data, err := stamp(ctx, c, req.ClientIP)
 	if err != nil {
 		return fastResult{}, false
 	}
