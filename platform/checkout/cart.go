@@ -14,7 +14,6 @@ import (
 
 	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/customers"
-	"github.com/leaguepay/checkout/platform/db"
 	"github.com/leaguepay/checkout/platform/discounts"
 	"github.com/leaguepay/checkout/platform/ids"
 	"github.com/leaguepay/checkout/platform/orders"
@@ -611,8 +610,7 @@ func (s *Service) payCart(ctx context.Context, req CartRequest, acct acctResult,
 			return orders.Checkout{}, payments.Classify(err)
 		}
 	}
-	success, cancel := returnURLs(Request{Input: Input{SuccessURL: req.Input.SuccessURL, CancelURL: req.Input.CancelURL},
-		DefaultOrigin: req.DefaultOrigin})
+	success, cancel := returnURLs(req.Input.SuccessURL, req.Input.CancelURL, req.DefaultOrigin)
 	sess, err := s.payments.StartCheckout(ctx, payments.StartRequest{TenantID: req.TenantID, TenantSlug: req.TenantSlug,
 		CheckoutID: c.ID, Household: household, Amount: c.AmountCents, Currency: c.Currency, Lines: p.lines,
 		SuccessURL: success, CancelURL: cancel, Account: acct.acct, CustomerID: stripeCustomer})
@@ -621,29 +619,19 @@ func (s *Service) payCart(ctx context.Context, req CartRequest, acct acctResult,
 			detail: "payment provider failed: " + err.Error()})
 		return orders.Checkout{}, payments.Classify(err)
 	}
-	b := &pgx.Batch{}
-	b.Queue(db.TenantSetup, req.TenantID.String())
-	q, args := orders.StoreCheckoutSession(req.TenantID, c.ID, sess.URL, sess.ID, sess.ExpiresAt)
-	b.Queue(q, args...)
-	if newCustomer {
-		q, args := payments.StoreCustomer(req.TenantID, acct.acct, p.household.ID, stripeCustomer)
-		b.Queue(q, args...)
-	}
+	var key *statement
 	if req.IdempotencyKey != "" {
-		b.Queue(keyDone, req.TenantID, req.IdempotencyKey, c.ID)
+		key = &statement{keyDone, []any{req.TenantID, req.IdempotencyKey, c.ID}}
 	}
-	err = s.db.Pool.SendBatch(ctx, b).Close()
+	stored, err := s.storeSession(ctx, req.TenantID, c.ID, p.household.ID, acct.acct, sess, newCustomer, stripeCustomer, key)
 	if err != nil {
 		s.abandon(unfinished{tenantID: req.TenantID, checkoutID: c.ID, orderIDs: orderIDs, acct: acct.acct, session: &sess,
 			detail: "its checkout session could not be stored; the session was expired so it cannot be paid"})
-		return orders.Checkout{}, fmt.Errorf("store checkout session: %w", db.Translate(err))
+		return orders.Checkout{}, err
 	}
-	c.CheckoutURL, c.SessionID = &sess.URL, &sess.ID
+	c.Items, c.CheckoutURL, c.SessionID = stored, &sess.URL, &sess.ID
 	expires := sess.ExpiresAt.UTC()
 	c.ExpiresAt = &expires
-	for i := range c.Items {
-		c.Items[i].CheckoutURL, c.Items[i].StripeCheckoutSessionID = &sess.URL, &sess.ID
-	}
 	return c, nil
 }
 

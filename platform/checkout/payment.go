@@ -65,7 +65,7 @@ func (s *Service) checkoutPaid(ctx context.Context, req Request, c checked) (Res
 			return Result{}, payments.Classify(err)
 		}
 	}
-	success, cancel := returnURLs(req)
+	success, cancel := returnURLs(req.Input.SuccessURL, req.Input.CancelURL, req.DefaultOrigin)
 	sess, err := s.payments.StartCheckout(ctx, payments.StartRequest{TenantID: req.TenantID, TenantSlug: req.TenantSlug,
 		CheckoutID: *p.order.CheckoutID, OrderID: p.order.ID, Amount: p.order.AmountCents, Currency: p.order.Currency, Product: c.product.Name,
 		Household: household, SuccessURL: success, CancelURL: cancel, Account: acct, CustomerID: stripeCustomer})
@@ -77,61 +77,85 @@ func (s *Service) checkoutPaid(ctx context.Context, req Request, c checked) (Res
 		s.abandon(unfinished{tenantID: req.TenantID, checkoutID: *p.order.CheckoutID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct, detail: detail})
 		return Result{}, payments.Classify(err)
 	}
-	if p.order, err = s.storeSession(ctx, req, acct, p.order, sess, newCustomer, stripeCustomer); err != nil {
+	var key *statement
+	if req.IdempotencyKey != "" {
+		// A pending order's key is tied to it once its session is stored:
+		// a replay before that would have no checkout URL.
+		key = &statement{`UPDATE idempotency_keys SET order_id = $3 WHERE tenant_id = $1 AND key = $2`,
+			[]any{req.TenantID, req.IdempotencyKey, p.order.ID}}
+	}
+	stored, err := s.storeSession(ctx, req.TenantID, *p.order.CheckoutID, p.order.CustomerID, acct, sess, newCustomer,
+		stripeCustomer, key)
+	if err != nil {
 		s.abandon(unfinished{tenantID: req.TenantID, checkoutID: *p.order.CheckoutID, orderIDs: []uuid.UUID{p.order.ID}, acct: acct, session: &sess,
 			detail: "its checkout session could not be stored; the session was expired so it cannot be paid"})
 		return Result{}, err
 	}
+	p.order = stored[0]
 	return Result{Order: p.order, CheckoutURL: p.order.CheckoutURL}, nil
 }
 
-// storeSession stores a priced checkout's session on its order, with the
-// household's new Stripe customer (when one was created for it) and the
-// Idempotency-Key's order, in one round trip: a pipelined batch that runs as
-// one implicit transaction.
-func (s *Service) storeSession(ctx context.Context, req Request, acct payments.Account, o orders.Order,
-	sess payments.Session, newCustomer bool, stripeCustomer string) (orders.Order, error) {
+// storeSession stores a priced checkout's session on the checkout and its
+// orders, with the household's new Stripe customer (when one was created
+// for it) and the statement that ties the Idempotency-Key to its answer
+// (none when nil), in one round trip: a pipelined batch that runs
+// as one implicit transaction. It answers the checkout's orders as stored,
+// in line order.
+func (s *Service) storeSession(ctx context.Context, tenantID, checkoutID, householdID uuid.UUID, acct payments.Account,
+	sess payments.Session, newCustomer bool, stripeCustomer string, key *statement) ([]orders.Order, error) {
 	b := &pgx.Batch{}
-	b.Queue(db.TenantSetup, req.TenantID.String())
-	q, args := orders.StoreCheckoutSession(req.TenantID, *o.CheckoutID, sess.URL, sess.ID, sess.ExpiresAt)
+	b.Queue(db.TenantSetup, tenantID.String())
+	q, args := orders.StoreCheckoutSession(tenantID, checkoutID, sess.URL, sess.ID, sess.ExpiresAt)
 	b.Queue(q, args...)
 	if newCustomer {
-		q, args := payments.StoreCustomer(req.TenantID, acct, o.CustomerID, stripeCustomer)
+		q, args := payments.StoreCustomer(tenantID, acct, householdID, stripeCustomer)
 		b.Queue(q, args...)
 	}
-	if req.IdempotencyKey != "" {
-		b.Queue(`UPDATE idempotency_keys SET order_id = $3 WHERE tenant_id = $1 AND key = $2`,
-			req.TenantID, req.IdempotencyKey, o.ID)
+	if key != nil {
+		b.Queue(key.sql, key.args...)
 	}
 	br := s.db.Pool.SendBatch(ctx, b)
+	var stored []orders.Order
 	_, err := br.Exec()
 	if err == nil {
-		o, err = orders.Scan(br.QueryRow())
+		var rows pgx.Rows
+		if rows, err = br.Query(); err == nil {
+			stored, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (orders.Order, error) { return orders.Scan(r) })
+		}
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return o, fmt.Errorf("store checkout session: %w", db.Translate(err))
+	if err == nil && len(stored) == 0 {
+		err = errors.New("the checkout's orders are gone")
 	}
-	return o, nil
+	if err != nil {
+		return nil, fmt.Errorf("store checkout session: %w", db.Translate(err))
+	}
+	return stored, nil
+}
+
+// statement is one SQL statement and its arguments, for a batch.
+type statement struct {
+	sql  string
+	args []any
 }
 
 // returnURLs are the request's redirect URLs, else the tenant's default
 // origin's /checkout/success and /checkout/canceled pages.
-func returnURLs(req Request) (success, cancel string) {
-	if req.Input.SuccessURL != nil {
-		success = *req.Input.SuccessURL
+func returnURLs(successURL, cancelURL *string, defaultOrigin string) (success, cancel string) {
+	if successURL != nil {
+		success = *successURL
 	}
-	if req.Input.CancelURL != nil {
-		cancel = *req.Input.CancelURL
+	if cancelURL != nil {
+		cancel = *cancelURL
 	}
-	if req.DefaultOrigin != "" {
+	if defaultOrigin != "" {
 		if success == "" {
-			success = req.DefaultOrigin + "/checkout/success"
+			success = defaultOrigin + "/checkout/success"
 		}
 		if cancel == "" {
-			cancel = req.DefaultOrigin + "/checkout/canceled"
+			cancel = defaultOrigin + "/checkout/canceled"
 		}
 	}
 	return success, cancel
