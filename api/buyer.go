@@ -13,10 +13,9 @@ import (
 const maxIdempotencyKey = 255
 
 func (s *Server) checkout(c *fiber.Ctx) error {
-	key := c.Get("Idempotency-Key")
-	if !validIdempotencyKey(key) {
-		return &apperr.BadRequest{Detail: "bad Idempotency-Key", Fields: apperr.Field("header:Idempotency-Key",
-			fmt.Sprintf("must be 1 to %d printable ASCII characters (no spaces)", maxIdempotencyKey))}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
 	}
 	var in checkout.Input
 	if err := decode(c, &in); err != nil {
@@ -35,11 +34,27 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return created(c, res.Replayed, res)
+}
+
+// idempotencyKey is the request's Idempotency-Key header ("" when absent).
+func idempotencyKey(c *fiber.Ctx) (string, error) {
+	key := c.Get("Idempotency-Key")
+	if !validIdempotencyKey(key) {
+		return "", &apperr.BadRequest{Detail: "bad Idempotency-Key", Fields: apperr.Field("header:Idempotency-Key",
+			fmt.Sprintf("must be 1 to %d printable ASCII characters (no spaces)", maxIdempotencyKey))}
+	}
+	return key, nil
+}
+
+// created answers what a POST made (201), or what an Idempotency-Key
+// replayed (200).
+func created(c *fiber.Ctx, replayed bool, body any) error {
 	status := fiber.StatusCreated
-	if res.Replayed {
+	if replayed {
 		status = fiber.StatusOK
 	}
-	return c.Status(status).JSON(res)
+	return c.Status(status).JSON(body)
 }
 
 // validIdempotencyKey reports whether key (the header's value, "" when

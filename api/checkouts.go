@@ -1,11 +1,8 @@
 package api
 
 import (
-	"fmt"
-
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/leaguepay/checkout/platform/apperr"
 	"github.com/leaguepay/checkout/platform/checkout"
 )
 
@@ -13,11 +10,9 @@ import (
 func (s *Server) cartRequest(c *fiber.Ctx, idempotent bool) (checkout.CartRequest, error) {
 	key := ""
 	if idempotent {
-		key = c.Get("Idempotency-Key")
-		if !validIdempotencyKey(key) {
-			return checkout.CartRequest{}, &apperr.BadRequest{Detail: "bad Idempotency-Key",
-				Fields: apperr.Field("header:Idempotency-Key",
-					fmt.Sprintf("must be 1 to %d printable ASCII characters (no spaces)", maxIdempotencyKey))}
+		var err error
+		if key, err = idempotencyKey(c); err != nil {
+			return checkout.CartRequest{}, err
 		}
 	}
 	var in checkout.CartInput
@@ -38,11 +33,7 @@ func (s *Server) createCart(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	status := fiber.StatusCreated
-	if res.Replayed {
-		status = fiber.StatusOK
-	}
-	return c.Status(status).JSON(res)
+	return created(c, res.Replayed, res)
 }
 
 // previewCart answers a household checkout as it would be placed now; it
