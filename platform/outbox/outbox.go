@@ -141,13 +141,16 @@ type backoff struct {
 	delay time.Duration
 }
 
-// drain dispatches until no tenant it may dispatch has pending events.
-func (d *Dispatcher) drain(ctx context.Context, retry map[uuid.UUID]backoff) {
+// drain dispatches until no tenant it may dispatch has pending events, and
+// reports how many events it handed on and the first error it met (a
+// failing tenant is logged and skipped until its retry is due; the others
+// go on).
+func (d *Dispatcher) drain(ctx context.Context, retry map[uuid.UUID]backoff) (total int, first error) {
 	for ctx.Err() == nil {
 		tenants, err := d.pending(ctx)
 		if err != nil {
 			d.log.Error("outbox: read pending tenants", "err", err)
-			return
+			return total, cmp.Or(first, err)
 		}
 		progress := false
 		for _, t := range tenants {
@@ -155,7 +158,9 @@ func (d *Dispatcher) drain(ctx context.Context, retry map[uuid.UUID]backoff) {
 				continue
 			}
 			n, err := d.dispatch(ctx, t)
+			total += n
 			if err != nil {
+				first = cmp.Or(first, err)
 				b := retry[t]
 				b.delay = min(max(2*b.delay, d.o.Poll), time.Minute)
 				b.at = time.Now().Add(b.delay)
@@ -169,32 +174,17 @@ func (d *Dispatcher) drain(ctx context.Context, retry map[uuid.UUID]backoff) {
 			progress = progress || n > 0
 		}
 		if !progress {
-			return
+			return total, first
 		}
 	}
+	return total, first
 }
 
-// Dispatch drains every tenant's pending events once and reports how many
-// it handed on (tests, and a replica's shutdown).
+// Dispatch drains every tenant's pending events now, as Run does when
+// nudged, and reports how many it handed on and the first error; the
+// tests use it to dispatch without a running loop.
 func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
-	tenants, err := d.pending(ctx)
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for _, t := range tenants {
-		for {
-			n, err := d.dispatch(ctx, t)
-			total += n
-			if err != nil {
-				return total, err
-			}
-			if n < d.o.Batch {
-				break
-			}
-		}
-	}
-	return total, nil
+	return d.drain(ctx, map[uuid.UUID]backoff{})
 }
 
 // pending asks which tenants have pending events.
