@@ -60,20 +60,7 @@ func locate(t reflect.Type, v any, ptr string) (field, msg string, ok bool) {
 // locateFields checks an object's members against a struct's JSON fields,
 // in sorted order so the first problem reported is stable.
 func locateFields(t reflect.Type, obj map[string]any, ptr string) (string, string, bool) {
-	fields := map[string]reflect.Type{}
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if sf.Anonymous && name == "" {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		if name != "-" {
-			fields[name] = sf.Type
-		}
-	}
+	fields := fieldsOf(t)
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
