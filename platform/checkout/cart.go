@@ -211,11 +211,8 @@ func (s *Service) cart(ctx context.Context, req CartRequest) (CartResult, error)
 			if c.checkout.AmountCents > 0 {
 				return nil
 			}
-			if err := completeCartKey(ctx, tx, req, c.checkout.ID); err != nil {
-				return err
-			}
-			res.Checkout, err = orders.ReadCheckout(ctx, tx, req.TenantID, c.checkout.ID, false)
-			return err
+			res.Checkout = c.checkout // its orders as inserted
+			return completeCartKey(ctx, tx, req, c.checkout.ID)
 		})
 		if err != nil || c.checkout.AmountCents == 0 {
 			return err
