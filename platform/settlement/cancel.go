@@ -110,9 +110,6 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 				return err
 			}
 		}
-		if o, err = orders.Lock(ctx, tx, tenantID, id); err != nil {
-			return err
-		}
 		o.Events, err = orders.Events(ctx, tx, tenantID, id)
 		return err
 	})
