@@ -281,6 +281,20 @@ func syncCheckout(ctx context.Context, tx pgx.Tx, tenantID, checkoutID uuid.UUID
 	return nil
 }
 
+// CheckoutOf reads (without locking) the checkout an order belongs to
+// (nil for an order of none); found is false when the tenant has no such
+// order.
+func CheckoutOf(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) (checkoutID *uuid.UUID, found bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT checkout_id FROM orders WHERE tenant_id = $1 AND id = $2`, tenantID, orderID).Scan(&checkoutID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read order's checkout: %w", err)
+	}
+	return checkoutID, true, nil
+}
+
 // LockCheckout locks a checkout's row until the transaction ends. Every
 // path that settles a checkout's orders takes it before their rows, so two
 // of them cannot deadlock.

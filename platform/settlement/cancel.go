@@ -65,7 +65,7 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID, actor stri
 	var o orders.Order
 	var paidMeanwhile bool
 	err := s.db.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-		checkoutID, found, err := checkoutOf(ctx, tx, tenantID, id)
+		checkoutID, found, err := orders.CheckoutOf(ctx, tx, tenantID, id)
 		if err != nil || !found {
 			return cmp.Or(err, apperr.ErrNotFound)
 		}

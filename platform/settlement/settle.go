@@ -32,22 +32,12 @@ const (
 // transaction, and refunds of its payment intent are allocated over its
 // orders. Every path takes the checkout's lock before its orders' locks.
 
-// checkoutOf reads (without locking) the checkout an order belongs to;
-// found is false when the tenant has no such order.
-func checkoutOf(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID) (checkoutID *uuid.UUID, found bool, err error) {
-	o, err := orders.Read(ctx, tx, tenantID, orderID)
-	if errors.Is(err, apperr.ErrNotFound) {
-		return nil, false, nil
-	}
-	return o.CheckoutID, err == nil, err
-}
-
 // MarkPaid marks a pending order paid when amount and currency match it —
 // or, for an order of a checkout, the checkout's every pending order when
 // they match the checkout (MarkCheckoutPaid) — keeping the payment intent a
 // later charge.refunded finds them by.
 func MarkPaid(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, amount int64, currency, paymentIntent, actor, detail string) (Outcome, error) {
-	checkoutID, found, err := checkoutOf(ctx, tx, tenantID, orderID)
+	checkoutID, found, err := orders.CheckoutOf(ctx, tx, tenantID, orderID)
 	if err != nil || !found {
 		return OutcomeIgnored, err
 	}
@@ -170,7 +160,7 @@ func MarkExpired(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, ac
 }
 
 func end(ctx context.Context, tx pgx.Tx, tenantID, orderID uuid.UUID, to orders.Status, actor, detail string) (Outcome, error) {
-	checkoutID, found, err := checkoutOf(ctx, tx, tenantID, orderID)
+	checkoutID, found, err := orders.CheckoutOf(ctx, tx, tenantID, orderID)
 	if err != nil || !found {
 		return OutcomeIgnored, err
 	}
